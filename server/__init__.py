@@ -1,0 +1,101 @@
+"""Entrepairs: the Flask application factory.
+
+The order is fixed: configuration → extensions → core blueprints → plugins → plugin
+blueprints → ``app_created``. Nothing here runs at import time, so importing a model never
+needs an application.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    _configure(app, config)
+    _init_extensions(app)
+    _register_core(app)
+    from server.plugin_loader import load_plugins
+
+    load_plugins(app)
+    from server import signals
+
+    signals.app_created.send(app)
+    return app
+
+
+def _configure(app: Flask, config: dict | None) -> None:
+    from server import config as cfg
+
+    app.config.from_object(cfg.Defaults)
+    app.config.update(cfg.from_environment())
+    if config:
+        app.config.update(config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = cfg.normalise_database_url(
+        app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    ) or None
+    cfg.check(app.config)
+    app.extensions["entrepairs.pid"] = os.getpid()
+    app.config["RATELIMIT_STORAGE_URI"] = _limiter_storage(app.config.get("REDIS_URL"))
+
+
+def _limiter_storage(redis_url: str | None) -> str:
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def _init_extensions(app: Flask) -> None:
+    from server.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from migrations import DIRECTORY
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(DIRECTORY))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    from server.auth import loading  # noqa: F401  registers the user loaders
+    import tenants.registry  # noqa: F401  registry models
+    import server.employers.models  # noqa: F401  tenant template models
+
+
+def _select_locale():
+    from flask import current_app, request
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "fr"
+
+
+def _register_core(app: Flask) -> None:
+    from server import errors, templating
+    from server.api import register_api
+    from server.auth.access import capture_tenant, enforce_access, reset_tenant
+    from server.auth.blueprint import bp as auth_bp
+    from server.cli import register_commands
+    from server.employers.blueprint import bp as employers_bp
+    from server.network.blueprint import bp as network_bp
+    from server.pages.blueprint import bp as pages_bp
+
+    import server.auth.views  # noqa: F401
+    import server.employers.views  # noqa: F401
+    import server.network.views  # noqa: F401
+    import server.pages.views  # noqa: F401
+
+    app.url_value_preprocessor(capture_tenant)
+    app.url_defaults(templating.add_current_tenant)
+    app.before_request(enforce_access)
+    app.teardown_request(reset_tenant)
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pages_bp)
+    app.register_blueprint(network_bp)
+    app.register_blueprint(employers_bp)
+    register_api(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    register_commands(app)

@@ -1,0 +1,39 @@
+"""The JSON API under /api/v1/, described at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from server.extensions import api, csrf
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def check_json_body():
+    """Writes carry JSON of a bounded size, or no body at all."""
+    if request.method not in WRITE_METHODS:
+        return None
+    length = request.content_length
+    has_body = bool(length) or request.headers.get("Transfer-Encoding") == "chunked"
+    if not has_body:
+        return None
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    if length is not None and length > current_app.config["API_MAX_JSON_BYTES"]:
+        raise RequestEntityTooLarge()
+    return None
+
+
+def register_api(app) -> None:
+    from server.api import employer, me, tokens
+
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "Jeton ep_… (POST /api/v1/auth/tokens)"}
+    )
+    api.spec.components.security_scheme(
+        "cookie", {"type": "apiKey", "in": "cookie", "name": "session"}
+    )
+    for blp in (tokens.blp, me.blp, employer.blp):
+        blp.before_request(check_json_body)
+        csrf.exempt(blp)  # cookie-authenticated writes are checked in enforce_access
+        api.register_blueprint(blp)

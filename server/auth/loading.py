@@ -1,0 +1,50 @@
+"""How Flask-Login finds the person behind a request: the session cookie, or an API bearer
+token (``Authorization: Bearer ep_...``)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask import g
+from sqlalchemy.orm import selectinload
+
+from server.auth.models import ApiToken, User
+from server.extensions import db, login_manager
+
+#: Writing ``last_used_at`` on every call would make each API read a write.
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        uid, version = (int(part) for part in user_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.execute(
+        sa.select(User).options(selectinload(User.network_roles)).where(User.id == uid)
+    ).scalar_one_or_none()
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_token(request):
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        g.auth_error = "malformed_authorization"
+        return None
+    token = ApiToken.find_valid(secret.strip())
+    if token is None or not token.user.active:
+        g.auth_error = "invalid_token"
+        return None
+    now = datetime.now(timezone.utc)
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_GRANULARITY:
+        token.last_used_at = now
+        db.session.commit()
+    g.authenticated_by_token = True
+    return token.user

@@ -1,0 +1,190 @@
+"""Accounts, network roles, memberships of employer spaces and API tokens (``network``)."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.extensions import db
+
+NETWORK = "network"
+
+#: Network-wide roles.
+NETWORK_ROLES = {"admin": "Administration du réseau", "animateur": "Animation du réseau"}
+#: Roles inside one employer space.
+EMPLOYER_ROLES = {
+    "referent": "Référent ou référente",
+    "pair-aidant": "Pair-aidant ou pair-aidante",
+    "pair-aide": "Pair-aidé ou pair-aidée",
+    "membre": "Membre",
+}
+
+_hasher = PasswordHasher()
+#: Verified against when the e-mail is unknown, so that timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("entrepairs-timing-equaliser")
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "account"
+    __table_args__ = (
+        # E-mail addresses are unique whatever their case.
+        sa.Index("uq_account_email_lower", sa.func.lower(sa.text("email")), unique=True),
+        {"schema": NETWORK},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Changes when the password changes, which ends every other session.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    network_roles: Mapped[list[NetworkRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def has_network_role(self, *roles: str) -> bool:
+        return any(r.role in roles for r in self.network_roles)
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return db.session.execute(
+            sa.select(cls).where(sa.func.lower(cls.email) == normalise_email(email))
+        ).scalar_one_or_none()
+
+    @classmethod
+    def authenticate(cls, email: str, password: str) -> User | None:
+        user = cls.by_email(email)
+        if user is None:
+            try:
+                _hasher.verify(_DUMMY_HASH, password or "")
+            except VerificationError:
+                pass
+            return None
+        if not user.active or not user.check_password(password or ""):
+            return None
+        return user
+
+
+class NetworkRole(db.Model):
+    __tablename__ = "network_role"
+    __table_args__ = (sa.CheckConstraint(_in("role", NETWORK_ROLES), name="role"), {"schema": NETWORK})
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey(f"{NETWORK}.account.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+
+    user: Mapped[User] = relationship(back_populates="network_roles")
+
+
+class Membership(db.Model):
+    """A person's role in one employer space (a person may hold several)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        sa.CheckConstraint(_in("role", EMPLOYER_ROLES), name="role"),
+        {"schema": NETWORK},
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey(f"{NETWORK}.account.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey(f"{NETWORK}.tenant.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+
+
+def _token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API. Only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = {"schema": NETWORK}
+
+    #: Tokens start with this, so that a leaked one is easy to recognise in logs and scanners.
+    PREFIX = "ep_"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey(f"{NETWORK}.account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(100))
+    digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @classmethod
+    def issue(cls, user: User, name: str, days: int) -> tuple[ApiToken, str]:
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls(
+            user=user,
+            name=name,
+            digest=_token_digest(secret),
+            expires_at=datetime.now(timezone.utc) + timedelta(days=days),
+        )
+        db.session.add(token)
+        return token, secret
+
+    @classmethod
+    def find_valid(cls, secret: str) -> ApiToken | None:
+        if not secret.startswith(cls.PREFIX) or len(secret) > 100:
+            return None
+        token = db.session.execute(
+            sa.select(cls).where(cls.digest == _token_digest(secret))
+        ).scalar_one_or_none()
+        if token is None or not token.is_valid:
+            return None
+        return token
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and self.expires_at > datetime.now(timezone.utc)

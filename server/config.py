@@ -1,0 +1,103 @@
+"""Configuration: defaults, then the environment (``ENTREPAIRS_*``, ``DATABASE_URL``,
+``REDIS_URL``, ``SECRET_KEY``), then the mapping given to ``create_app``."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+
+#: The secret shipped for development; production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-entrepairs-secret-change-me"
+
+
+class Defaults:
+    ENV_NAME = "development"  # development | test | production
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    REDIS_URL = None
+    RQ_QUEUE = "entrepairs"
+
+    NETWORK_NAME = "E-réseau des employeurs conventionnés — Handi-Pacte Auvergne-Rhône-Alpes"
+    NETWORK_SHORT_NAME = "Entrepairs"
+
+    # Cookies: Secure by default; only the test and development servers on http relax it.
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+
+    API_TITLE = "Entrepairs API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_TOKEN_DAYS = 90
+    #: JSON bodies larger than this are refused before parsing (413).
+    API_MAX_JSON_BYTES = 64 * 1024
+
+    #: Programme-model plugins allowed to load (entry-point names).
+    PLUGINS: tuple[str, ...] = ()
+
+    TENANT_MIGRATE_WORKERS = 4
+
+
+def _coerce(raw: str):
+    """Environment values are strings; accept JSON for numbers, booleans and lists."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def from_environment(environ=os.environ) -> dict:
+    values: dict = {}
+    for key, raw in environ.items():
+        if key.startswith("ENTREPAIRS_"):
+            values[key.removeprefix("ENTREPAIRS_")] = _coerce(raw)
+    if environ.get("DATABASE_URL"):
+        values["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("REDIS_URL"):
+        values["REDIS_URL"] = environ["REDIS_URL"]
+    if environ.get("SECRET_KEY"):
+        values["SECRET_KEY"] = environ["SECRET_KEY"]
+    return values
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgresql://`` form and select the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def check(config) -> None:
+    if config["ENV_NAME"] == "production":
+        if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+            raise ConfigurationError(
+                "Refusing to start in production with the default SECRET_KEY: "
+                "set SECRET_KEY to a long random value."
+            )
+        if len(config["SECRET_KEY"]) < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters in production.")
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        raise ConfigurationError("No database: set DATABASE_URL (or use `make run`).")

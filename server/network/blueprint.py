@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("network", __name__, url_prefix="/reseau")

@@ -1,0 +1,204 @@
+"""``entrepairs tenants migrate``: bring every employer schema to the tenant template's head.
+
+- One catalog query finds which schemas carry a version table, one query reads every
+  version, and schemas already at head are skipped without opening a migration.
+- The others are upgraded in parallel by worker processes (Alembic's ``op`` proxy is
+  process-global, so threads would trample each other), one transaction per employer that
+  also records the outcome in ``network.tenant_migration``: the record and the schema cannot
+  disagree.
+- A failure is recorded, the other employers go on, and the command exits non-zero naming
+  those that failed. Running it again resumes: what is at head is skipped, the rest retried.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+
+from migrations import DIRECTORY, alembic_config
+from tenants.context import TENANT_SCHEMA, schema_for
+
+NETWORK_VERSIONS = DIRECTORY / "versions" / "network"
+
+
+@lru_cache(maxsize=1)
+def script_directory():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def tenant_head_revisions(script) -> tuple[str, ...]:
+    """Heads of every branch that is not the network's (the tenant template, and later the
+    plugins' own tenant branches)."""
+    heads = []
+    for head in script.get_heads():
+        path = Path(script.get_revision(head).path).resolve()
+        if not path.is_relative_to(NETWORK_VERSIONS):
+            heads.append(head)
+    return tuple(sorted(heads))
+
+
+def current_versions(connection, schemas: list[str]) -> dict[str, frozenset[str]]:
+    """Version stamps of ``schemas`` (absent: schema or version table missing)."""
+    if not schemas:
+        return {}
+    present = connection.execute(
+        sa.text(
+            "SELECT n.nspname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = 'alembic_version' AND c.relkind = 'r' "
+            "AND n.nspname = ANY(:schemas)"
+        ),
+        {"schemas": schemas},
+    ).scalars().all()
+    versions: dict[str, set[str]] = {s: set() for s in present}
+    if present:
+        union = " UNION ALL ".join(
+            f"SELECT '{s}' AS s, version_num FROM \"{s}\".alembic_version" for s in present
+        )
+        for schema, version in connection.execute(sa.text(union)):
+            versions[schema].add(version)
+    return {s: frozenset(v) for s, v in versions.items()}
+
+
+@dataclass
+class MigrationReport:
+    run_id: int
+    total: int = 0
+    at_head: int = 0
+    upgraded: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+# --- worker process side -----------------------------------------------------------------
+
+_worker_engine = None
+
+
+def _init_worker(database_url: str) -> None:
+    global _worker_engine
+    _worker_engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+
+
+def upgrade_schema(connection, schema: str, heads: tuple[str, ...]) -> None:
+    """Run the pending tenant revisions on ``schema`` inside the caller's transaction."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    script = script_directory()
+    scoped = connection.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
+    # Unqualified names in hand-written SQL (op.execute) resolve to the employer's schema.
+    scoped.execute(sa.text(f'SET LOCAL search_path TO "{schema}", public'))
+
+    def upgrade(rev, _context):
+        return script._upgrade_revs(heads, rev)
+
+    with EnvironmentContext(alembic_config(), script, fn=upgrade, destination_rev=heads) as env:
+        env.configure(connection=scoped, version_table_schema=schema, transactional_ddl=True)
+        env.run_migrations()
+
+
+def _migrate_one(job: tuple[int, int, str, str | None, tuple[str, ...]]):
+    run_id, tenant_id, slug, from_rev, heads = job
+    from tenants.registry import TenantMigration
+
+    schema = schema_for(slug)
+    started = time.perf_counter()
+    outcome = {"run_id": run_id, "tenant_id": tenant_id, "from_revision": from_rev,
+               "to_revision": ",".join(heads)}
+    try:
+        with _worker_engine.connect() as connection:
+            with connection.begin():
+                # Two concurrent runs never work on the same employer at once.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:s))"),
+                                   {"s": schema})
+                upgrade_schema(connection, schema, heads)
+                connection.execute(sa.insert(TenantMigration).values(
+                    outcome="upgraded", seconds=time.perf_counter() - started, **outcome))
+        return slug, None
+    except Exception as exc:  # recorded, reported, and the run goes on
+        message = "".join(traceback.format_exception_only(exc)).strip()[:2000]
+        try:
+            with _worker_engine.begin() as connection:
+                connection.execute(sa.insert(TenantMigration).values(
+                    outcome="failed", error=message, seconds=time.perf_counter() - started,
+                    **outcome))
+        except Exception:
+            pass
+        return slug, message
+
+
+# --- coordinator -------------------------------------------------------------------------
+
+def migrate_all(workers: int | None = None, progress: bool = True, only: list[str] | None = None
+                ) -> MigrationReport:
+    """Bring every employer schema (or those in ``only``) to head."""
+    from tenants.registry import Tenant, TenantMigrationRun
+
+    db = current_app.extensions["sqlalchemy"]
+    heads = tenant_head_revisions(script_directory())
+    query = sa.select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
+    if only:
+        query = query.where(Tenant.slug.in_(only))
+    with db.engine.connect() as connection:
+        tenants = connection.execute(query).all()
+        versions = current_versions(connection, [schema_for(t.slug) for t in tenants])
+    target = frozenset(heads)
+    pending = []
+    for t in tenants:
+        stamp = versions.get(schema_for(t.slug))
+        if stamp != target:
+            pending.append((t.id, t.slug, ",".join(sorted(stamp)) if stamp else None))
+
+    with db.engine.begin() as connection:
+        run_id = connection.execute(
+            sa.insert(TenantMigrationRun)
+            .values(target=",".join(heads), total=len(tenants), at_head=len(tenants) - len(pending))
+            .returning(TenantMigrationRun.id)
+        ).scalar_one()
+    report = MigrationReport(run_id=run_id, total=len(tenants), at_head=len(tenants) - len(pending))
+
+    if pending:
+        jobs = [(run_id, tid, slug, from_rev, heads) for tid, slug, from_rev in pending]
+        processes = max(1, min(workers or current_app.config["TENANT_MIGRATE_WORKERS"], len(jobs)))
+        url = db.engine.url.render_as_string(hide_password=False)
+        bar = _progress(len(jobs), progress)
+        # Children must not inherit (and later close) the parent's pooled connections.
+        db.session.remove()
+        db.engine.dispose()
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes, initializer=_init_worker, initargs=(url,)) as pool:
+            for slug, error in pool.imap_unordered(_migrate_one, jobs, chunksize=4):
+                if error is None:
+                    report.upgraded.append(slug)
+                else:
+                    report.failed[slug] = error
+                bar.update(1)
+        bar.close()
+
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.update(TenantMigrationRun)
+            .where(TenantMigrationRun.id == run_id)
+            .values(finished_at=datetime.now(timezone.utc), succeeded=len(report.upgraded),
+                    failed=len(report.failed))
+        )
+    return report
+
+
+def _progress(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Migration des espaces", unit="employeur",
+                disable=not enabled, mininterval=0.5)

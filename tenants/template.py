@@ -1,0 +1,89 @@
+"""The tenant template compared with the models: a throwaway schema literally named
+``tenant`` is built from the migrations inside a transaction that is rolled back.
+
+Used by the test that proves models and migrations agree, and by
+``entrepairs tenants revision`` to write a new tenant revision from the models."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata, produce_migrations
+from alembic.migration import MigrationContext
+from alembic.util import rev_id as alembic_rev_id
+
+from migrations import DIRECTORY, TENANT_SCHEMA, include_name_for, include_object_for
+from tenants.migrator import script_directory, tenant_head_revisions, upgrade_schema
+
+
+@contextmanager
+def migrated_template(engine):
+    """A connection on which schema ``tenant`` holds every tenant revision (rolled back)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            connection.execute(sa.text(f'CREATE SCHEMA "{TENANT_SCHEMA}"'))
+            heads = tenant_head_revisions(script_directory())
+            if heads:
+                upgrade_schema(connection, TENANT_SCHEMA, heads)
+            connection.execute(sa.text("SET LOCAL search_path TO public"))
+            yield connection
+        finally:
+            transaction.rollback()
+
+
+def _context(connection) -> MigrationContext:
+    return MigrationContext.configure(
+        connection,
+        opts={
+            "include_schemas": True,
+            "include_name": include_name_for(TENANT_SCHEMA),
+            "include_object": include_object_for(TENANT_SCHEMA),
+            "compare_type": True,
+            "target_metadata": None,
+        },
+    )
+
+
+def template_diff(engine, metadata) -> list:
+    """Differences between the tenant models and the tenant migrations (empty when they agree)."""
+    with migrated_template(engine) as connection:
+        return compare_metadata(_context(connection), metadata)
+
+
+def write_revision(engine, metadata, message: str, rev_id: str | None = None) -> str | None:
+    """Write a tenant revision for what the models have and the migrations lack."""
+    with migrated_template(engine) as connection:
+        context = _context(connection)
+        script = produce_migrations(context, metadata)
+        if script.upgrade_ops.is_empty():
+            return None
+        upgrades, downgrades, imports = _render(script, context)
+    scripts = script_directory()
+    heads = tenant_head_revisions(scripts)
+    revision = scripts.generate_revision(
+        rev_id or alembic_rev_id(),
+        message,
+        head=heads[0] if heads else "base",
+        branch_labels=None if heads else ["tenant"],
+        version_path=str(DIRECTORY / "versions" / "tenant"),
+        upgrades=upgrades,
+        downgrades=downgrades,
+        imports="\n".join(sorted(imports)) + "\n",
+    )
+    script_directory.cache_clear()
+    return revision.path
+
+
+def _render(script, migration_context):
+    """Python code of both directions and the imports it needs (what ``alembic revision
+    --autogenerate`` does; its public ``render_python_code`` drops the imports)."""
+    from alembic.autogenerate import render
+    from alembic.autogenerate.api import AutogenContext
+
+    context = AutogenContext(migration_context, opts={
+        "sqlalchemy_module_prefix": "sa.", "alembic_module_prefix": "op.",
+        "render_item": None, "render_as_batch": False, "user_module_prefix": None})
+    upgrades = render._render_cmd_body(script.upgrade_ops, context).strip()
+    downgrades = render._render_cmd_body(script.downgrade_ops, context).strip()
+    return upgrades.replace("\n", "\n    "), downgrades.replace("\n", "\n    "), context.imports
