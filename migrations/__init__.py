@@ -39,10 +39,25 @@ def include_object_for(schema: str):
     return include_object
 
 
+#: Extra tenant version locations (``os.pathsep``-separated), for benchmarks and tests that
+#: need a revision the repository does not have.
+EXTRA_TENANT_VERSIONS_ENV = "ENTREPAIRS_EXTRA_TENANT_VERSIONS"
+
+
+def version_locations() -> list[str]:
+    import os
+
+    locations = [str(DIRECTORY / "versions" / "network"), str(DIRECTORY / "versions" / "tenant")]
+    extra = os.environ.get(EXTRA_TENANT_VERSIONS_ENV, "")
+    locations += [p for p in extra.split(os.pathsep) if p]
+    return locations
+
+
 def alembic_config():
     """An Alembic Config for programmatic use (the tenant runner, tests)."""
     from alembic.config import Config
 
     cfg = Config(str(DIRECTORY / "alembic.ini"))
     cfg.set_main_option("script_location", str(DIRECTORY))
+    cfg.set_main_option("version_locations", " ".join(version_locations()))
     return cfg

@@ -49,7 +49,7 @@ def _limiter_storage(redis_url: str | None) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from server.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+    from server.extensions import babel, csrf, db, limiter, login_manager, migrate
     from migrations import DIRECTORY
 
     db.init_app(app)
@@ -58,7 +58,6 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
-    api.init_app(app)
 
     from server.auth import loading  # noqa: F401  registers the user loaders
     import tenants.registry  # noqa: F401  registry models

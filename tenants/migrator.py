@@ -97,9 +97,11 @@ def upgrade_schema(connection, schema: str, heads: tuple[str, ...]) -> None:
     from alembic.runtime.environment import EnvironmentContext
 
     script = script_directory()
+    # Tenant revisions use unqualified names, resolved by search_path (Alembic's ALTER
+    # constructs ignore schema_translate_map); the map still translates "tenant." in the
+    # SQLAlchemy constructs they use, such as a foreign key to another tenant table.
     scoped = connection.execution_options(schema_translate_map={TENANT_SCHEMA: schema})
-    # Unqualified names in hand-written SQL (op.execute) resolve to the employer's schema.
-    scoped.execute(sa.text(f'SET LOCAL search_path TO "{schema}", public'))
+    scoped.execute(sa.text(f'SET LOCAL search_path TO "{schema}"'))
 
     def upgrade(rev, _context):
         return script._upgrade_revs(heads, rev)

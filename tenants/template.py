@@ -58,6 +58,8 @@ def write_revision(engine, metadata, message: str, rev_id: str | None = None) ->
         script = produce_migrations(context, metadata)
         if script.upgrade_ops.is_empty():
             return None
+        _unqualify(script.upgrade_ops)
+        _unqualify(script.downgrade_ops)
         upgrades, downgrades, imports = _render(script, context)
     scripts = script_directory()
     heads = tenant_head_revisions(scripts)
@@ -73,6 +75,15 @@ def write_revision(engine, metadata, message: str, rev_id: str | None = None) ->
     )
     script_directory.cache_clear()
     return revision.path
+
+
+def _unqualify(ops) -> None:
+    """Tenant revisions name no schema: the runner's ``search_path`` points at the employer.
+    (Alembic's ALTER constructs quote a schema literally, past ``schema_translate_map``.)"""
+    for op in getattr(ops, "ops", ()):
+        if getattr(op, "schema", None) == TENANT_SCHEMA:
+            op.schema = None
+        _unqualify(op)
 
 
 def _render(script, migration_context):

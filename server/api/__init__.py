@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from server.extensions import api, csrf
+from flask_smorest import Api
+
+from server.extensions import csrf
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -25,8 +27,11 @@ def check_json_body():
 
 
 def register_api(app) -> None:
+    """One ``Api`` per application (flask-smorest keeps per-app state on it)."""
     from server.api import employer, me, tokens
 
+    api = Api(app)
+    app.extensions["entrepairs.api"] = api
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "Jeton ep_… (POST /api/v1/auth/tokens)"}
     )
@@ -34,6 +39,5 @@ def register_api(app) -> None:
         "cookie", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
     for blp in (tokens.blp, me.blp, employer.blp):
-        blp.before_request(check_json_body)
         csrf.exempt(blp)  # cookie-authenticated writes are checked in enforce_access
         api.register_blueprint(blp)

@@ -7,6 +7,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from server.api import check_json_body
+
 from server.api.pagination import SelectPage
 from server.api.schemas import EmployerSchema, ProfileSchema, WelcomeSchema
 from server.audit import record
@@ -18,6 +20,7 @@ from tenants import current_tenant
 
 blp = Blueprint("api_employer", __name__, url_prefix="/api/v1/e/<tenant>",
                 description="Un espace employeur")
+blp.before_request(check_json_body)
 SECURITY = [{"bearer": []}, {"cookie": []}]
 
 

@@ -2,11 +2,14 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from server.api import check_json_body
+
 from server.api.schemas import MeSchema
 from server.auth.access import signed_in
 from server.auth.views import spaces_of
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="La personne connectée")
+blp.before_request(check_json_body)
 
 
 @blp.route("")

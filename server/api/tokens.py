@@ -9,6 +9,8 @@ from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from server.api import check_json_body
+
 from server.api.schemas import IssuedTokenSchema, TokenRequestSchema, TokenSchema
 from server.auth.access import public, signed_in
 from server.auth.models import ApiToken, User
@@ -16,6 +18,7 @@ from server.extensions import db, limiter
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/auth/tokens",
                 description="Jetons d'accès à l'API")
+blp.before_request(check_json_body)
 
 
 @blp.route("")
