@@ -36,6 +36,9 @@ def _configure(app: Flask, config: dict | None) -> None:
         app.config.get("SQLALCHEMY_DATABASE_URI") or ""
     ) or None
     cfg.check(app.config)
+    if app.config["ENV_NAME"] == "production":
+        # Cookies only ever travel over https in production, whatever the settings say.
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.extensions["entrepairs.pid"] = os.getpid()
     app.config["RATELIMIT_STORAGE_URI"] = _limiter_storage(app.config.get("REDIS_URL"))
 

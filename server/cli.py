@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 users_cli = AppGroup("users", help="Accounts.")
 
@@ -26,6 +26,7 @@ def create_user(email, display_name, password, network_role, employers):
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when demo data already exists.")
 def demo_command(if_empty):
     """Load the demo network: three employers and their people."""
@@ -40,6 +41,7 @@ def demo_command(if_empty):
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker_command(burst):
     """Run an RQ worker, with its scheduler, for the application's queue."""
