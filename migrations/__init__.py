@@ -44,10 +44,15 @@ def include_object_for(schema: str):
 EXTRA_TENANT_VERSIONS_ENV = "ENTREPAIRS_EXTRA_TENANT_VERSIONS"
 
 
+#: Revisions folders of loaded plugins (tenant side), filled by the plugin loader.
+PLUGIN_VERSION_LOCATIONS: list[str] = []
+
+
 def version_locations() -> list[str]:
     import os
 
     locations = [str(DIRECTORY / "versions" / "network"), str(DIRECTORY / "versions" / "tenant")]
+    locations += PLUGIN_VERSION_LOCATIONS
     extra = os.environ.get(EXTRA_TENANT_VERSIONS_ENV, "")
     locations += [p for p in extra.split(os.pathsep) if p]
     return locations

@@ -1,30 +1,120 @@
-"""The base class of a programme-model plugin.
+"""The plugin API: the base class of a programme model, and everything a plugin may use.
 
-A plugin is a subclass of ``ProgrammeModel`` exposed through the ``entrepairs.plugins``
-entry-point group and enabled by name in the ``PLUGINS`` configuration allow-list. It imports
-from ``plugins.base`` and ``server.signals`` only.
+A plugin is a package that subclasses ``ProgrammeModel``, is declared in the
+``entrepairs.plugins`` entry-point group, and is enabled by name in the ``PLUGINS`` allow-list.
+It imports from ``plugins.base`` and ``server.signals`` only; this module re-exports what it
+needs from the core (the database, the tenant model base, access declarations, jobs, audit).
+
+What the loader checks at start-up (a failure stops start-up with the plugin's name):
+- ``name`` is lowercase (``[a-z][a-z0-9_]{1,30}``) and equals the entry-point name;
+- ``label`` (French) and ``description`` are set;
+- ``settings_schema`` is a marshmallow ``Schema`` whose every field has a default;
+- every table in ``models`` lives in the tenant schema and is named ``<name>_...``;
+- ``migrations`` is a folder of Alembic revisions whose branch is labelled ``<name>``;
+- the blueprint is named ``<name>``.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+from marshmallow import Schema, ValidationError, missing
+
+# Re-exported for plugins (their only door into the core besides server.signals).
+from server.audit import record  # noqa: F401
+from server.auth.access import employer_role  # noqa: F401
+from server.extensions import db  # noqa: F401
+from server.jobs import enqueue  # noqa: F401
+from server.models import TenantModel, tenant_table_args  # noqa: F401
+from tenants import TENANT_SCHEMA, current_tenant  # noqa: F401
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
 
-class ProgrammeModel:
-    #: Entry-point name, also the namespace of the plugin's blueprint, templates and tables.
-    name: str = ""
-    #: French label shown to people ("Binômes").
-    label: str = ""
-    #: One sentence saying what the model is.
+class EmptySettings(Schema):
+    """Settings of a model that has none."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One figure a plugin contributes to the programme dashboard."""
+
+    #: Stable key, namespaced by the plugin (``binomes.active``).
+    key: str
+    #: French label ("Binômes actifs").
+    label: str
+    value: int | float
+    #: "people", "count", "hours", "score" — how to read and protect the figure.
+    unit: str = "count"
+    #: Breakdown for a chart and its data table: [(label, value), ...].
+    breakdown: tuple[tuple[str, int | float], ...] = ()
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job the worker's scheduler runs for every employer that enabled the model."""
+
+    func: Callable[..., Any]
+    #: Seconds between two runs.
+    interval: int
     description: str = ""
+
+
+@dataclass
+class Period:
+    """The period an indicator request covers (dates, Europe/Paris)."""
+
+    start: Any
+    end: Any
+
+
+class ProgrammeModel:
+    """Base class of a programme model (binômes, groupes, permanences, interventions...)."""
+
+    #: Entry-point name; also the namespace of its blueprint, templates, tables and revisions.
+    name: ClassVar[str] = ""
+    #: French label shown to people ("Binômes").
+    label: ClassVar[str] = ""
+    #: One sentence saying what the model is, for the référent choosing models.
+    description: ClassVar[str] = ""
+    #: marshmallow schema of the model's settings; every field has a ``load_default``.
+    settings_schema: ClassVar[type[Schema]] = EmptySettings
+    #: Tenant models (``TenantModel`` subclasses) the plugin owns.
+    models: ClassVar[tuple[type, ...]] = ()
+    #: Folder of the plugin's Alembic revisions (branch labelled with ``name``), or None.
+    migrations: ClassVar[Path | None] = None
+    #: Pages, mounted at ``/e/<tenant>/<name>/`` (a ``flask.Blueprint`` named ``name``).
+    blueprint: ClassVar[Any] = None
+    #: JSON API, mounted at ``/api/v1/e/<tenant>/<name>`` (a ``flask_smorest.Blueprint``).
+    api_blueprint: ClassVar[Any] = None
+    #: Jobs the scheduler runs for each employer that enabled the model.
+    periodic_jobs: ClassVar[tuple[PeriodicJob, ...]] = ()
 
     def __init__(self, app):
         self.app = app
 
     def init(self) -> None:
-        """Connect to signals and register what the plugin brings. Called once at start-up."""
+        """Connect to signals (``server.signals``) and register what the plugin brings.
+        Called once at start-up, after the loader's checks."""
 
+    # --- settings -------------------------------------------------------------------------
+    @classmethod
+    def default_settings(cls) -> dict:
+        return cls.settings_schema().load({})
+
+    @classmethod
+    def validate_settings(cls, data: dict) -> dict:
+        """Validated settings, or ``marshmallow.ValidationError`` with French messages."""
+        return cls.settings_schema().load(data)
+
+    # --- indicators -----------------------------------------------------------------------
+    def indicators(self, period: Period) -> list[Indicator]:
+        """Figures for the programme dashboard, read in the current tenant's schema."""
+        return []
+
+    # --- checks ---------------------------------------------------------------------------
     @classmethod
     def check(cls) -> list[str]:
         """What is wrong with this plugin's declaration, as sentences (empty when valid)."""
@@ -33,4 +123,36 @@ class ProgrammeModel:
             problems.append("its `name` must be lowercase letters, digits or underscores")
         if not cls.label:
             problems.append("it has no French `label`")
+        if not cls.description:
+            problems.append("it has no `description`")
+        if not (isinstance(cls.settings_schema, type) and issubclass(cls.settings_schema, Schema)):
+            problems.append("its `settings_schema` is not a marshmallow Schema")
+        else:
+            for fname, f in cls.settings_schema._declared_fields.items():
+                if f.load_default is missing:
+                    problems.append(f"setting `{fname}` has no load_default")
+            if not problems:
+                try:
+                    cls.default_settings()
+                except ValidationError as exc:
+                    problems.append(f"its default settings do not validate: {exc.messages}")
+        for model in cls.models:
+            table = getattr(model, "__table__", None)
+            if table is None or table.schema != TENANT_SCHEMA:
+                problems.append(f"model {model.__name__} is not a tenant model")
+            elif not table.name.startswith(f"{cls.name}_"):
+                problems.append(f"table {table.name} is not named {cls.name}_...")
+        if cls.models and cls.migrations is None:
+            problems.append("it has tables but no `migrations` folder")
+        if cls.migrations is not None and not Path(cls.migrations).is_dir():
+            problems.append(f"its migrations folder {cls.migrations} does not exist")
+        if cls.blueprint is not None and cls.blueprint.name != cls.name:
+            problems.append(f"its blueprint is named {cls.blueprint.name!r}, not {cls.name!r}")
         return problems
+
+
+__all__ = [
+    "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "EmptySettings", "ValidationError",
+    "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
+    "record",
+]

@@ -65,12 +65,14 @@ def _init_extensions(app: Flask) -> None:
     from server.auth import loading  # noqa: F401  registers the user loaders
     import tenants.registry  # noqa: F401  registry models
     import server.employers.models  # noqa: F401  tenant template models
+    import server.programme.models  # noqa: F401
 
 
 def _select_locale():
     from flask import current_app, request
 
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "fr"
+    # French only until the English catalogue exists (see docs/architecture.md).
+    return "fr"
 
 
 def _register_core(app: Flask) -> None:
@@ -82,11 +84,13 @@ def _register_core(app: Flask) -> None:
     from server.employers.blueprint import bp as employers_bp
     from server.network.blueprint import bp as network_bp
     from server.pages.blueprint import bp as pages_bp
+    from server.programme.blueprint import bp as programme_bp
 
     import server.auth.views  # noqa: F401
     import server.employers.views  # noqa: F401
     import server.network.views  # noqa: F401
     import server.pages.views  # noqa: F401
+    import server.programme.views  # noqa: F401
 
     app.url_value_preprocessor(capture_tenant)
     app.url_defaults(templating.add_current_tenant)
@@ -97,6 +101,7 @@ def _register_core(app: Flask) -> None:
     app.register_blueprint(pages_bp)
     app.register_blueprint(network_bp)
     app.register_blueprint(employers_bp)
+    app.register_blueprint(programme_bp)
     register_api(app)
     errors.init_app(app)
     templating.init_app(app)

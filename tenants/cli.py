@@ -102,10 +102,18 @@ def migrate(workers, only, no_progress):
 @tenants_cli.command("revision")
 @click.option("-m", "--message", required=True)
 @click.option("--rev-id", default=None)
-def revision(message, rev_id):
+@click.option("--plugin", default=None, help="Write it in this plugin's own migrations.")
+def revision(message, rev_id, plugin):
     """Write a tenant revision for what the models have and the migrations lack."""
     from tenants.template import write_revision
 
     db = current_app.extensions["sqlalchemy"]
-    path = write_revision(db.engine, db.metadata, message, rev_id)
+    plugins = current_app.extensions.get("entrepairs.plugins", {})
+    if plugin is not None and plugin not in plugins:
+        raise click.ClickException(f"Plugin {plugin!r} is not loaded (see PLUGINS).")
+    path = write_revision(
+        db.engine, db.metadata, message, rev_id,
+        branch=plugin or "tenant",
+        version_path=str(plugins[plugin].migrations) if plugin else None,
+        plugin_prefixes=tuple(f"{name}_" for name in plugins))
     click.echo(f"Révision écrite : {path}" if path else "Aucun changement détecté.")

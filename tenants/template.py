@@ -32,13 +32,21 @@ def migrated_template(engine):
             transaction.rollback()
 
 
-def _context(connection) -> MigrationContext:
+def _context(connection, tables=None) -> MigrationContext:
+    """Comparison context on the ``tenant`` schema; ``tables(name)`` narrows the tables."""
+    include_object = include_object_for(TENANT_SCHEMA)
+
+    def include(obj, name, type_, reflected, compare_to):
+        if type_ == "table" and tables is not None and not tables(name):
+            return False
+        return include_object(obj, name, type_, reflected, compare_to)
+
     return MigrationContext.configure(
         connection,
         opts={
             "include_schemas": True,
             "include_name": include_name_for(TENANT_SCHEMA),
-            "include_object": include_object_for(TENANT_SCHEMA),
+            "include_object": include,
             "compare_type": True,
             "target_metadata": None,
         },
@@ -51,10 +59,25 @@ def template_diff(engine, metadata) -> list:
         return compare_metadata(_context(connection), metadata)
 
 
-def write_revision(engine, metadata, message: str, rev_id: str | None = None) -> str | None:
-    """Write a tenant revision for what the models have and the migrations lack."""
+def write_revision(engine, metadata, message: str, rev_id: str | None = None,
+                   branch: str = "tenant", version_path: str | None = None,
+                   plugin_prefixes: tuple[str, ...] = ()) -> str | None:
+    """Write a revision for what the models have and the migrations lack.
+
+    ``branch="tenant"`` covers the core tables (every table not named after a plugin in
+    ``plugin_prefixes``); a plugin's branch (its name) covers its ``<name>_*`` tables and goes to
+    its own ``version_path``, its first revision depending on the core template's head."""
+    if branch == "tenant":
+        def tables(name):
+            return not any(name.startswith(prefix) for prefix in plugin_prefixes)
+        version_path = str(DIRECTORY / "versions" / "tenant")
+    else:
+        def tables(name):
+            return name.startswith(f"{branch}_")
+        if version_path is None:
+            raise ValueError("a plugin revision needs the plugin's migrations folder")
     with migrated_template(engine) as connection:
-        context = _context(connection)
+        context = _context(connection, tables)
         script = produce_migrations(context, metadata)
         if script.upgrade_ops.is_empty():
             return None
@@ -62,19 +85,33 @@ def write_revision(engine, metadata, message: str, rev_id: str | None = None) ->
         _unqualify(script.downgrade_ops)
         upgrades, downgrades, imports = _render(script, context)
     scripts = script_directory()
-    heads = tenant_head_revisions(scripts)
+    branch_head = _branch_head(scripts, branch)
+    depends_on = None
+    if branch_head is None and branch != "tenant":
+        depends_on = _branch_head(scripts, "tenant")
     revision = scripts.generate_revision(
         rev_id or alembic_rev_id(),
         message,
-        head=heads[0] if heads else "base",
-        branch_labels=None if heads else ["tenant"],
-        version_path=str(DIRECTORY / "versions" / "tenant"),
+        head=branch_head or "base",
+        branch_labels=None if branch_head else [branch],
+        version_path=version_path,
+        depends_on=depends_on,
         upgrades=upgrades,
         downgrades=downgrades,
         imports="\n".join(sorted(imports)) + "\n",
     )
     script_directory.cache_clear()
     return revision.path
+
+
+def _branch_head(scripts, branch: str) -> str | None:
+    from alembic.util import CommandError
+
+    try:
+        revisions = scripts.get_revisions(f"{branch}@head")
+    except (CommandError, KeyError):
+        return None
+    return revisions[0].revision if revisions else None
 
 
 def _unqualify(ops) -> None:

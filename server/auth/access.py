@@ -140,9 +140,20 @@ def enforce_access():
             current_app.logger.error("Employer endpoint %s has no <tenant>", request.endpoint)
             abort(404)
         g.employer_roles = _resolve_membership(slug)
+        _require_enabled_model()
         if access.employer_roles and not (access.employer_roles & g.employer_roles):
             abort(403)
     return None
+
+
+def _require_enabled_model() -> None:
+    """A programme model's pages and API exist only where the employer enabled it."""
+    from server.plugin_loader import plugin_for_blueprint
+    from server.programme.choices import enabled_names
+
+    plugin = plugin_for_blueprint(current_app, request.blueprint)
+    if plugin is not None and plugin.name not in enabled_names():
+        abort(404)
 
 
 def reset_tenant(_exc=None) -> None:
