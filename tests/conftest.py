@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.app", "tests.fixtures.factories"]
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.app",
+    "tests.fixtures.factories",
+    "tests.fixtures.plugins",
+]
