@@ -23,11 +23,16 @@ from typing import Any, Callable, ClassVar
 from marshmallow import Schema, ValidationError, missing
 
 # Re-exported for plugins (their only door into the core besides server.signals).
+from server.api import check_json_body  # noqa: F401
+from server.api.pagination import SelectPage  # noqa: F401
 from server.audit import record  # noqa: F401
 from server.auth.access import employer_role  # noqa: F401
+from server.employers.models import Profile  # noqa: F401
 from server.extensions import db  # noqa: F401
 from server.jobs import enqueue  # noqa: F401
 from server.models import TenantModel, tenant_table_args  # noqa: F401
+from server.programme.choices import settings_of  # noqa: F401
+from server.programme.choices import settings_of  # noqa: F401
 from tenants import TENANT_SCHEMA, current_tenant  # noqa: F401
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
@@ -154,5 +159,5 @@ class ProgrammeModel:
 __all__ = [
     "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "EmptySettings", "ValidationError",
     "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
-    "record",
+    "record", "Profile", "settings_of", "check_json_body", "SelectPage",
 ]

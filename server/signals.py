@@ -29,3 +29,32 @@ person_left = _signals.signal(
     doc="""Sent when a person leaves an employer's programme (status ``left``), inside the tenant
     context and before commit. *sender* is the ``Profile``.""",
 )
+
+model_configured = _signals.signal(
+    "model-configured",
+    doc="""Sent when a référent enables, disables or changes the settings of a programme model,
+    inside the tenant context and before commit. *sender* is the model's name; keywords
+    ``enabled`` (bool) and ``settings`` (dict).""",
+)
+
+session_held = _signals.signal(
+    "session-held",
+    doc="""Sent when a programme activity took place (a binôme meeting, a group session, a
+    drop-in slot, an intervention), inside the tenant context and before commit. *sender* is
+    the model's name; keywords ``kind``, ``held_at`` and ``minutes``. Receivers may update
+    counts or schedule a survey; they must not read the activity's private content.""",
+)
+
+survey_answered = _signals.signal(
+    "survey-answered",
+    doc="""Sent when someone answers a satisfaction survey, inside the tenant context and
+    before commit. *sender* is the survey's kind; keyword ``model`` names the programme model
+    it is about (or None). The answer itself is not passed: it is anonymous.""",
+)
+
+indicators_requested = _signals.signal(
+    "indicators-requested",
+    doc="""Sent when the programme dashboard is computed, inside the tenant context. *sender* is
+    the ``Period``. Receivers return a list of ``plugins.base.Indicator``; the dashboard shows
+    what they return (plugins usually implement ``ProgrammeModel.indicators`` instead).""",
+)

@@ -73,5 +73,8 @@ def configure(name: str, *, enabled: bool | None = None, settings: dict | None =
     choice.version = current_version + 1
     choice.updated_by = by_user_id
     record("configure", "programme_model", name, enabled=choice.enabled)
+    from server import signals
+
+    signals.model_configured.send(name, enabled=choice.enabled, settings=choice.settings)
     g.pop("enabled_models", None)
     return choice
