@@ -57,6 +57,7 @@ def test_no_database_is_a_clear_error(redis_url):
 class GoodModel(ProgrammeModel):
     name = "exemple"
     label = "Exemple"
+    description = "Un modèle pour les tests."
     started = False
 
     def init(self):
@@ -108,3 +109,16 @@ def test_a_missing_duplicate_or_malformed_plugin_stops_start_up(
     _entry_points(monkeypatch, *points)
     with pytest.raises(PluginError, match=message):
         _app(database_url, redis_url, allowed)
+
+
+def test_health_check_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
+
+
+def test_health_check_says_when_redis_is_unreachable(database_url):
+    app = create_app(test_config(database_url, "redis://127.0.0.1:1/0"))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["redis"] == "indisponible" and response.json["database"] == "ok"

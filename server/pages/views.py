@@ -21,3 +21,32 @@ def legal():
 @public
 def personal_data():
     return render_template("pages/personal_data.html")
+
+
+@bp.route("/healthz")
+@public
+def health():
+    """For load balancers and the compose healthcheck: the database and Redis answer."""
+    import sqlalchemy as sa
+    from flask import jsonify
+
+    from server.extensions import db
+    from server.jobs import redis_connection
+
+    checks = {}
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        db.session.rollback()
+        checks["database"] = "indisponible"
+    try:
+        redis_connection().ping()
+        checks["redis"] = "ok"
+    except Exception:
+        checks["redis"] = "indisponible"
+    healthy = all(v == "ok" for v in checks.values())
+    response = jsonify({"status": "ok" if healthy else "dégradé", **checks})
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
