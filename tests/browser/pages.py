@@ -1,0 +1,328 @@
+"""THE registry of pages: every HTML page of Entrepairs, in each state worth seeing, with who is
+looking at it. The accessibility, keyboard and small-screen tests run on every entry, and
+``test_registry.py`` fails when a page route of the app is missing here — so every new page joins
+this list.
+
+An entry gives
+- ``name``: shown in the test id;
+- ``path(world)``: the URL path, built from the fixture data of ``conftest.World``;
+- ``who``: ``None`` (anonymous) or a key of ``World.people`` (``admin``, ``animateur``,
+  ``referent``, ``pair-aidant``, ``pair-aide``, ``membre``, ``deux-espaces``);
+- ``prepare(page, world)``: optional steps taken in the browser after loading, to reach a state
+  (submit a form empty to show its errors...); they assert that the state is reached;
+- ``status``: the HTTP status of the last page load, checked by every test.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playwright.sync_api import expect
+
+PEOPLE = ("admin", "animateur", "referent", "pair-aidant", "pair-aide", "membre", "deux-espaces")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: Callable
+    who: str | None = None
+    prepare: Callable | None = None
+    status: int = 200
+    #: Needs an installed programme model (``world.model``); skipped when there is none.
+    needs_model: bool = False
+
+
+def submit(page, button_name: str) -> None:
+    """Press a form's button inside <main> and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.locator("main").get_by_role("button", name=button_name).click()
+
+
+def shows_errors(page, *messages: str) -> None:
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    for message in messages:
+        expect(summary).to_contain_text(message)
+
+
+# --- states ----------------------------------------------------------------------------------
+
+def login_empty(page, world):
+    submit(page, "Se connecter")
+    shows_errors(page, "Saisissez votre adresse e-mail.", "Saisissez votre mot de passe.")
+
+
+def login_wrong_password(page, world):
+    main = page.locator("main")
+    main.get_by_label("Adresse e-mail").fill(world.people["membre"].email)
+    main.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
+    submit(page, "Se connecter")
+    shows_errors(page, "Adresse e-mail ou mot de passe incorrect.")
+    # The address is kept, the password is not.
+    expect(main.get_by_label("Adresse e-mail")).to_have_value(world.people["membre"].email)
+    expect(main.get_by_label("Mot de passe")).to_have_value("")
+
+
+def space_switcher_shows(page, world):
+    switcher = page.get_by_label("Espace employeur")
+    expect(switcher).to_be_visible()
+    expect(switcher.locator("option")).to_have_count(2)
+
+
+def no_space_switcher(page, world):
+    expect(page.get_by_label("Espace employeur")).to_have_count(0)
+
+
+def employers_empty(page, world):
+    submit(page, "Créer l'espace")
+    shows_errors(page, "Saisissez le nom de l'employeur.", "Saisissez un identifiant.")
+
+
+def employers_bad_slug(page, world):
+    main = page.locator("main")
+    main.get_by_label("Nom de l'employeur").fill("Mairie d'Essai")
+    main.get_by_label("Identifiant dans les adresses").fill("Mairie d'Essai")
+    submit(page, "Créer l'espace")
+    shows_errors(page, "L'identifiant doit faire de 2 à 40 caractères")
+    expect(main.get_by_label("Nom de l'employeur")).to_have_value("Mairie d'Essai")
+
+
+def welcome_too_long(page, world):
+    page.locator("main").get_by_label("Message d'accueil de l'espace").fill("a" * 2001)
+    submit(page, "Enregistrer")
+    shows_errors(page, "2000 caractères au plus")
+
+
+def welcome_saved(page, world):
+    from tests.browser.conftest import WELCOME
+
+    page.locator("main").get_by_label("Message d'accueil de l'espace").fill(WELCOME)
+    submit(page, "Enregistrer")
+    expect(page.locator(".notices")).to_contain_text("Le message d'accueil est enregistré.")
+
+
+def welcome_shows(page, world):
+    expect(page.locator("main")).to_contain_text("Votre référente vous répond")
+
+
+def summary_shows(page, world):
+    expect(page.locator("main table caption")).to_contain_text("par rôle")
+
+
+def no_summary(page, world):
+    expect(page.locator("main table")).to_have_count(0)
+
+
+def both(*steps):
+    def run(page, world):
+        for step in steps:
+            step(page, world)
+    return run
+
+
+def space(world) -> str:
+    return f"/e/{world.employer.slug}/"
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+PAGES: list[Entry] = [
+    # Public pages
+    Entry("accueil public", lambda w: "/"),
+    Entry("connexion", lambda w: "/connexion"),
+    Entry("connexion, envoyée vide", lambda w: "/connexion", prepare=login_empty, status=400),
+    Entry("connexion, mauvais mot de passe", lambda w: "/connexion",
+          prepare=login_wrong_password, status=401),
+    Entry("accessibilité", lambda w: "/accessibilite"),
+    Entry("accessibilité, connecté", lambda w: "/accessibilite", who="pair-aide"),
+    Entry("mentions légales", lambda w: "/mentions-legales"),
+    Entry("données personnelles", lambda w: "/donnees-personnelles"),
+    # Choosing a space
+    Entry("mes espaces, un espace", lambda w: "/espaces", who="membre",
+          prepare=no_space_switcher),
+    Entry("mes espaces, deux espaces", lambda w: "/espaces", who="deux-espaces",
+          prepare=space_switcher_shows),
+    Entry("mes espaces, aucun espace", lambda w: "/espaces", who="animateur"),
+    # Network space
+    Entry("réseau, administration", lambda w: "/reseau/", who="admin"),
+    Entry("réseau, animation", lambda w: "/reseau/", who="animateur"),
+    Entry("employeurs", lambda w: "/reseau/employeurs", who="admin"),
+    Entry("employeurs, envoyé vide", lambda w: "/reseau/employeurs", who="admin",
+          prepare=employers_empty, status=400),
+    Entry("employeurs, identifiant invalide", lambda w: "/reseau/employeurs", who="admin",
+          prepare=employers_bad_slug, status=400),
+    Entry("employeurs, refusé à l'animation", lambda w: "/reseau/employeurs", who="animateur",
+          status=403),
+    # Employer space
+    Entry("espace employeur, référent", space, who="referent",
+          prepare=both(welcome_shows, summary_shows)),
+    Entry("espace employeur, pair-aidant", space, who="pair-aidant", prepare=no_summary),
+    Entry("espace employeur, pair-aidé", space, who="pair-aide",
+          prepare=both(welcome_shows, no_summary)),
+    Entry("espace employeur, membre de deux espaces", space, who="deux-espaces",
+          prepare=space_switcher_shows),
+    Entry("espace employeur, sans message d'accueil",
+          lambda w: f"/e/{w.other_employer.slug}/", who="deux-espaces"),
+    Entry("paramètres", lambda w: f"/e/{w.employer.slug}/parametres", who="referent"),
+    Entry("paramètres, message trop long", lambda w: f"/e/{w.employer.slug}/parametres",
+          who="referent", prepare=welcome_too_long, status=400),
+    Entry("paramètres, enregistrés", lambda w: f"/e/{w.employer.slug}/parametres",
+          who="referent", prepare=welcome_saved),
+    Entry("paramètres, refusés à un membre", lambda w: f"/e/{w.employer.slug}/parametres",
+          who="membre", status=403),
+    # Programme models (référents)
+    Entry("modèles du programme", lambda w: f"/e/{w.employer.slug}/programme/modeles",
+          who="referent"),
+    Entry("modèles du programme, refusés à un pair-aidant",
+          lambda w: f"/e/{w.employer.slug}/programme/modeles", who="pair-aidant", status=403),
+    Entry("paramètres d'un modèle",
+          lambda w: f"/e/{w.employer.slug}/programme/modeles/{w.model}", who="referent",
+          needs_model=True),
+    Entry("paramètres d'un modèle inconnu",
+          lambda w: f"/e/{w.employer.slug}/programme/modeles/modele-inconnu", who="referent",
+          status=404),
+    # Errors
+    Entry("page introuvable", lambda w: "/cette-page-n-existe-pas", status=404),
+    Entry("page introuvable, connecté", lambda w: "/cette-page-n-existe-pas", who="admin",
+          status=404),
+    Entry("espace d'un autre employeur", lambda w: f"/e/{w.other_employer.slug}/",
+          who="membre", status=404),
+]
+
+#: Routes that answer POST only (no page of their own): each redirects to a page of the registry,
+#: or answers an error page that the registry already shows.
+POST_ONLY = {
+    "auth.logout": "redirects to the login page",
+    "network.employer_status": "redirects to the employers page",
+}
+
+#: GET routes outside /api/ that are not HTML pages, with what they answer instead.
+NOT_PAGES = {
+    "pages.health": "JSON health check for load balancers",
+}
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+assert all(entry.who in (None, *PEOPLE) for entry in PAGES), "unknown person in the registry"
+
+
+# --- the référent's workspace: programme overview, framing sheet, peer helpers ------------------
+
+def _programme(world, rest: str = "") -> str:
+    return f"/e/{world.employer.slug}/programme{rest}"
+
+
+def _ensure_framing_version(page, world) -> None:
+    """Version 1 of the framing sheet exists (saved through the form if needed)."""
+    page.goto(_programme(world, "/cadre/versions"))
+    if page.locator("main").get_by_role("link", name="Version 1", exact=True).count() == 0:
+        page.goto(_programme(world, "/cadre"))
+        page.locator("main").get_by_label("Problématique 1").fill("Isolement des agents")
+        submit(page, "Enregistrer le brouillon")
+
+
+def _ensure_peer_helper(page, world) -> None:
+    """Peer helper no. 1 of the main space exists (added through the form if needed)."""
+    listing = _programme(world, "/pair-aidants")
+    page.goto(listing)
+    if page.locator(f'main a[href="{listing}/1"]').count() == 0:
+        page.goto(listing + "/nouveau")
+        main = page.locator("main")
+        main.get_by_label("Une personne extérieure", exact=False).check()
+        main.get_by_label("Nom et prénom").fill("Sam Extérieur")
+        main.get_by_label("Organisation", exact=True).fill("Association Pairs")
+        submit(page, "Ajouter le candidat")
+        assert page.url.endswith(listing + "/1"), page.url
+
+
+def _then_open(ensure, rest: str, *steps):
+    """Reach the state: make the data exist, open ``rest`` in the programme, take ``steps``."""
+    def run(page, world):
+        ensure(page, world)
+        page.goto(_programme(world, rest))
+        for step in steps:
+            step(page, world)
+    return run
+
+
+def framing_too_long(page, world):
+    page.locator("main").get_by_label("Objectifs").fill("o" * 3001)
+    submit(page, "Enregistrer le brouillon")
+    shows_errors(page, "Le texte des objectifs doit faire 3000 caractères au plus")
+    expect(page.locator("main").get_by_label("Objectifs")).to_have_value("o" * 3001)
+
+
+def framing_saved(page, world):
+    page.locator("main").get_by_label("Problématique 2").fill(unique("Problème"))
+    submit(page, "Enregistrer le brouillon")
+    expect(page.locator(".notices")).to_contain_text("La fiche est enregistrée")
+
+
+def peer_new_empty(page, world):
+    submit(page, "Ajouter le candidat")
+    shows_errors(page, "Choisissez un pair-aidant interne ou externe.")
+
+
+def mission_bad_dates(page, world):
+    main = page.locator("main")
+    main.get_by_label("Début de la mission").fill("2026-05-01")
+    main.get_by_label("Fin de la mission").fill("2026-04-01")
+    submit(page, "Enregistrer la fiche de mission")
+    shows_errors(page, "La fin de la mission doit être postérieure à son début.")
+
+
+def training_empty(page, world):
+    submit(page, "Ajouter la séance")
+    shows_errors(page, "Saisissez l'intitulé.", "Saisissez la date.")
+
+
+from tests.fixtures.factories import unique  # noqa: E402  (used by framing_saved)
+
+PAGES += [
+    Entry("programme, vue d'ensemble", lambda w: _programme(w, "/"), who="referent"),
+    Entry("programme, refusé à un membre", lambda w: _programme(w, "/"), who="membre",
+          status=403),
+    Entry("cadre du projet", lambda w: _programme(w, "/cadre"), who="referent"),
+    Entry("cadre du projet, texte trop long", lambda w: _programme(w, "/cadre"),
+          who="referent", prepare=framing_too_long, status=400),
+    Entry("cadre du projet, enregistré", lambda w: _programme(w, "/cadre"), who="referent",
+          prepare=framing_saved),
+    Entry("cadre du projet, refusé à un pair-aidant", lambda w: _programme(w, "/cadre"),
+          who="pair-aidant", status=403),
+    Entry("cadre du projet, historique", lambda w: _programme(w, "/cadre/versions"),
+          who="referent", prepare=_then_open(_ensure_framing_version, "/cadre/versions")),
+    Entry("cadre du projet, une version", lambda w: _programme(w, "/cadre/versions/1"),
+          who="referent", prepare=_then_open(_ensure_framing_version, "/cadre/versions/1")),
+    Entry("cadre du projet, version imprimable", lambda w: _programme(w, "/cadre/imprimer"),
+          who="referent", prepare=_then_open(_ensure_framing_version, "/cadre/imprimer")),
+    Entry("pair-aidants", lambda w: _programme(w, "/pair-aidants"), who="referent"),
+    Entry("pair-aidants, refusés à un pair-aidé", lambda w: _programme(w, "/pair-aidants"),
+          who="pair-aide", status=403),
+    Entry("pair-aidants, ajout", lambda w: _programme(w, "/pair-aidants/nouveau"),
+          who="referent"),
+    Entry("pair-aidants, ajout envoyé vide", lambda w: _programme(w, "/pair-aidants/nouveau"),
+          who="referent", prepare=peer_new_empty, status=400),
+    Entry("pair-aidant, fiche", lambda w: _programme(w, "/pair-aidants/1"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1")),
+    Entry("pair-aidant, critères de sélection",
+          lambda w: _programme(w, "/pair-aidants/1/criteres"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/criteres")),
+    Entry("pair-aidant, fiche de mission", lambda w: _programme(w, "/pair-aidants/1/mission"),
+          who="referent", prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/mission")),
+    Entry("pair-aidant, fiche de mission, dates incohérentes",
+          lambda w: _programme(w, "/pair-aidants/1/mission"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/mission",
+                             mission_bad_dates), status=400),
+    Entry("pair-aidant, fiche de mission imprimable",
+          lambda w: _programme(w, "/pair-aidants/1/mission/imprimer"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/mission/imprimer")),
+    Entry("pair-aidant, formation et supervision",
+          lambda w: _programme(w, "/pair-aidants/1/formations"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/formations")),
+    Entry("pair-aidant, formation envoyée vide",
+          lambda w: _programme(w, "/pair-aidants/1/formations"), who="referent",
+          prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/formations",
+                             training_empty), status=400),
+]
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
