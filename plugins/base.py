@@ -32,7 +32,6 @@ from server.extensions import db  # noqa: F401
 from server.jobs import enqueue  # noqa: F401
 from server.models import TenantModel, tenant_table_args  # noqa: F401
 from server.programme.choices import settings_of  # noqa: F401
-from server.programme.choices import settings_of  # noqa: F401
 from tenants import TENANT_SCHEMA, current_tenant  # noqa: F401
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")

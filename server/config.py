@@ -38,6 +38,8 @@ class Defaults:
     LANGUAGES = ("fr", "en")
 
     LOGIN_RATE_LIMIT = "10 per minute"
+    #: Redis down: keep limiting logins in this process's memory rather than answering 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
 
@@ -51,9 +53,22 @@ class Defaults:
     API_MAX_JSON_BYTES = 64 * 1024
 
     #: Programme-model plugins allowed to load (entry-point names).
-    PLUGINS: tuple[str, ...] = ()
+    PLUGINS: tuple[str, ...] = ("binomes",)
 
     TENANT_MIGRATE_WORKERS = 4
+
+    # E-mail, sent by a background job (server/mail.py). Without MAIL_SERVER (``make run``),
+    # messages are kept in the network outbox and shown to network admins at /reseau/courriels.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "Entrepairs <ne-pas-repondre@entrepairs.invalid>"
+    MAIL_TIMEOUT = 10  # seconds
+
+    #: An invitation link works this many days, once.
+    INVITATION_DAYS = 14
 
 
 def _coerce(raw: str):

@@ -71,11 +71,12 @@ def test_a_provisioned_schema_has_the_same_columns_as_a_migrated_one(scratch_app
 def extra_revision(tmp_path, monkeypatch):
     """Call it to release a new tenant revision adding a column (in a version location of the
     test's own): employers provisioned before it are one revision behind."""
-    from tenants.migrator import script_directory, tenant_head_revisions
+    from tenants.migrator import script_directory
     from tenants.provisioning import tenant_heads
 
     def release() -> str:
-        (down,) = tenant_head_revisions(script_directory())
+        # The core template's head (plugins' branches have heads of their own).
+        (down,) = [r.revision for r in script_directory().get_revisions("tenant@head")]
         _write_revision(tmp_path, down)
         monkeypatch.setenv(EXTRA_TENANT_VERSIONS_ENV, str(tmp_path))
         script_directory.cache_clear()
@@ -193,8 +194,9 @@ def test_migrate_upgrades_in_parallel_records_outcomes_and_resumes_after_a_failu
         db = scratch_app.extensions["sqlalchemy"]
         with db.engine.connect() as c:
             versions = current_versions(c, ["t_ville_a", "t_ville_c"])
-        assert versions["t_ville_a"] == {new_head}
-        assert versions["t_ville_c"] != {new_head}
+        # (plugins' branches keep heads of their own next to the core's)
+        assert new_head in versions["t_ville_a"]
+        assert new_head not in versions["t_ville_c"]
 
         # Repair, run again: only the failed one is migrated.
         db.session.execute(sa.text("ALTER TABLE t_ville_c.profile DROP COLUMN pronouns"))

@@ -1,0 +1,13 @@
+"""Signals of the binômes model (its own namespace: the core does not know them)."""
+from blinker import Namespace
+
+_signals = Namespace()
+
+reminder_due = _signals.signal(
+    "binomes-reminder-due",
+    doc="""Sent by the reminder job for each binôme that has not met for ``reminder_days``,
+    after the reminder was recorded and before commit, inside the employer's context.
+    *sender* is the ``Binome``; keywords ``idle_days`` and ``recipients`` (profile ids of the
+    two members). The e-mail issue connects a receiver that sends the message; receivers must
+    not commit.""",
+)
