@@ -43,17 +43,33 @@ def demo_command(if_empty):
 @click.command("worker")
 @with_appcontext
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-def worker_command(burst):
-    """Run an RQ worker, with its scheduler, for the application's queue."""
+@click.option("--no-cron", is_flag=True, help="Do not run the periodic-jobs scheduler.")
+def worker_command(burst, no_cron):
+    """Run an RQ worker with its scheduler (delayed jobs) and, beside it, the cron scheduler
+    of the plugins' periodic jobs."""
+    import multiprocessing
+
     from flask import current_app
     from rq import Worker
 
     from server.jobs import queue, redis_connection, set_worker_app
+    from server.periodic import cron_scheduler
 
     app = current_app._get_current_object()
     set_worker_app(app)
-    worker = Worker([queue(app)], connection=redis_connection(app))
-    worker.work(burst=burst, with_scheduler=True)
+    cron = None
+    if not burst and not no_cron:
+        # Its own process: the cron loop installs signal handlers, which needs a main thread.
+        cron = multiprocessing.get_context("fork").Process(
+            target=lambda: cron_scheduler(app).start(), name="entrepairs-cron", daemon=True)
+        cron.start()
+    try:
+        worker = Worker([queue(app)], connection=redis_connection(app))
+        worker.work(burst=burst, with_scheduler=True)
+    finally:
+        if cron is not None:
+            cron.terminate()
+            cron.join(10)
 
 
 def register_commands(app) -> None:
