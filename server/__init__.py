@@ -66,6 +66,9 @@ def _init_extensions(app: Flask) -> None:
     import tenants.registry  # noqa: F401  registry models
     import server.employers.models  # noqa: F401  tenant template models
     import server.programme.models  # noqa: F401
+    import server.mail  # noqa: F401  network outbox
+    import server.invitations.models  # noqa: F401
+    import server.participation.models  # noqa: F401
 
 
 def _select_locale():
@@ -91,7 +94,12 @@ def _register_core(app: Flask) -> None:
     import server.network.views  # noqa: F401
     import server.pages.views  # noqa: F401
     import server.programme.views  # noqa: F401
+    import server.programme.framing_views  # noqa: F401
+    import server.programme.peer_helper_views  # noqa: F401
 
+    from server.routing import install as install_converters
+
+    install_converters(app)  # before any route: <int:…> ids stay within PostgreSQL's integer
     app.url_value_preprocessor(capture_tenant)
     app.url_defaults(templating.add_current_tenant)
     app.before_request(enforce_access)
@@ -102,6 +110,14 @@ def _register_core(app: Flask) -> None:
     app.register_blueprint(network_bp)
     app.register_blueprint(employers_bp)
     app.register_blueprint(programme_bp)
+    from server.invitations.blueprint import bp as invitations_bp
+    from server.participation.blueprint import bp as participation_bp
+
+    import server.invitations.views  # noqa: F401
+    import server.participation.views  # noqa: F401
+
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(participation_bp)
     register_api(app)
     errors.init_app(app)
     templating.init_app(app)

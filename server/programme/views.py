@@ -1,19 +1,38 @@
-"""Choosing the programme's models and setting each one's settings (référents)."""
+"""The programme's overview, choosing its models and setting each one's settings (référents).
+The framing sheet and the peer helpers have modules of their own (``framing_views``,
+``peer_helper_views``)."""
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from server.auth.access import employer_role
 from server.extensions import db
+from server.programme import framing
 from server.programme.blueprint import bp
-from server.programme.choices import (StaleVersion, choice_for, configure, installed_models,
-                                      settings_of)
+from server.programme.choices import (StaleVersion, choice_for, configure, enabled_names,
+                                      installed_models, settings_of)
+from server.programme.models import PeerHelper
 from server.programme.settings_form import describe, french_messages, from_form
 
 STALE_MESSAGE = ("Une autre personne a modifié ce modèle pendant que vous le consultiez. "
                  "Vos changements n'ont pas été enregistrés : voici la version actuelle.")
+
+
+@bp.route("/")
+@employer_role("referent")
+def overview():
+    counts = dict(db.session.execute(
+        sa.select(PeerHelper.decision, sa.func.count()).group_by(PeerHelper.decision)).all())
+    plugins = installed_models()
+    return render_template(
+        "programme/overview.html",
+        latest=framing.latest_version(), validated=framing.validated_version(),
+        selected=counts.get("selected", 0), candidates=counts.get("candidate", 0),
+        enabled=[plugins[name] for name in plugins if name in enabled_names()],
+        installed=len(plugins))
 
 
 @bp.route("/modeles", methods=["GET", "POST"])
