@@ -117,8 +117,12 @@ def test_health_check_reports_database_and_redis(client):
     assert response.json == {"status": "ok", "database": "ok", "redis": "ok"}
 
 
-def test_health_check_says_when_redis_is_unreachable(database_url):
-    app = create_app(test_config(database_url, "redis://127.0.0.1:1/0"))
-    response = app.test_client().get("/healthz")
+def test_health_check_says_when_redis_is_unreachable(app, client, monkeypatch):
+    from redis import Redis
+
+    # Only this check's connection is broken (a new app would also move the process-wide
+    # rate limiter to the unreachable Redis).
+    monkeypatch.setitem(app.extensions, "entrepairs.redis", Redis(port=1))
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["redis"] == "indisponible" and response.json["database"] == "ok"
