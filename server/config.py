@@ -29,6 +29,9 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    #: The session cookie is set at log-in and not re-sent on every response: a session lasts
+    #: 8 hours from log-in (inactivity expiry comes with the trust issue's server-side sessions).
+    SESSION_REFRESH_EACH_REQUEST = False
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import sqlalchemy as sa
 from flask import g
-from sqlalchemy.orm import selectinload
 
 from server.auth.models import ApiToken, User
 from server.extensions import db, login_manager
@@ -21,9 +19,8 @@ def load_user(user_id: str):
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
-    user = db.session.execute(
-        sa.select(User).options(selectinload(User.network_roles)).where(User.id == uid)
-    ).scalar_one_or_none()
+    # Network roles load on first use (pages' navigation), not on every API call.
+    user = db.session.get(User, uid)
     if user is None or user.session_version != version or not user.active:
         return None
     return user
