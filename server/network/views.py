@@ -58,3 +58,14 @@ def employer_status(slug: str):
     flash(f"L'espace « {name} » est {'suspendu' if new_status == 'suspended' else 'réactivé'}.",
           "success")
     return redirect(url_for("network.employers"))
+
+
+@bp.route("/courriels")
+@network_role("admin")
+def outbox():
+    """Messages kept instead of sent where no SMTP server is configured (``make run``)."""
+    from server.mail import OutboxMessage
+
+    messages = db.session.execute(
+        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)).scalars().all()
+    return render_template("network/outbox.html", messages=messages)

@@ -93,6 +93,8 @@ class World:
     people: dict = field(default_factory=dict)
     #: Name of the first programme model (plugin) installed in the app, if any.
     model: str | None = None
+    #: The application, for entries whose URL needs data made for them (an invitation link).
+    app: object = None
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +122,7 @@ def world(app) -> World:
                                        "welcome": WELCOME})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     model = next(iter(app.extensions.get("entrepairs.plugins", {})), None)
-    return World(employer=main, other_employer=other, people=people, model=model)
+    return World(employer=main, other_employer=other, people=people, model=model, app=app)
 
 
 # --- pages ----------------------------------------------------------------------------------

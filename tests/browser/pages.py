@@ -265,8 +265,8 @@ def peer_new_empty(page, world):
 
 def mission_bad_dates(page, world):
     main = page.locator("main")
-    main.get_by_label("Début de la mission").fill("2026-05-01")
-    main.get_by_label("Fin de la mission").fill("2026-04-01")
+    main.get_by_label("Début de la mission").fill("01/05/2026")
+    main.get_by_label("Fin de la mission").fill("01/04/2026")
     submit(page, "Enregistrer la fiche de mission")
     shows_errors(page, "La fin de la mission doit être postérieure à son début.")
 
@@ -324,5 +324,235 @@ PAGES += [
           prepare=_then_open(_ensure_peer_helper, "/pair-aidants/1/formations",
                              training_empty), status=400),
 ]
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- binômes (plugins/binomes) -------------------------------------------------------------------
+# The main space enables the model and gets one published matching (run no. 1) proposing binôme
+# no. 1 (Paul Pair with Inès Aidée), made once per session through the real forms, each person in
+# a browser context of their own.
+
+import re as _re  # noqa: E402
+
+_BINOMES_DONE: set[str] = set()
+
+
+def _form_post(context, page_path: str, action: str, data: dict) -> str:
+    """Post a form like the browser would (CSRF token from the page); the final URL."""
+    html = context.request.get(page_path).text()
+    token = _re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    response = context.request.post(action, form={"csrf_token": token, **data})
+    assert response.ok, f"{action}: {response.status} {response.text()[:300]}"
+    return response.url
+
+
+def _ensure_binomes(page, world) -> None:
+    if world.employer.slug in _BINOMES_DONE:
+        return
+    from tests.browser.conftest import log_in
+
+    base = "/".join(page.url.split("/")[:3])
+    space_ = f"/e/{world.employer.slug}"
+    contexts = {}
+    try:
+        for who in ("referent", "pair-aidant", "pair-aide"):
+            contexts[who] = page.context.browser.new_context(base_url=base)
+            log_in(contexts[who].new_page(), world.people[who])
+        referent = contexts["referent"]
+        models = referent.request.get(f"{space_}/programme/modeles").text()
+        match = _re.search(r'name="modele" value="binomes">\s*<input type="hidden" '
+                           r'name="version" value="(\d+)"', models)
+        if 'value="activer"' in models.split('value="binomes"', 1)[1].split("</form>", 1)[0]:
+            _form_post(referent, f"{space_}/programme/modeles", f"{space_}/programme/modeles",
+                       {"modele": "binomes", "version": match.group(1), "action": "activer"})
+        for who, path, data in (
+                ("pair-aidant", "/binomes/profil/pair-aidant",
+                 {"experiences": "Santé mentale", "availability": "lundi-matin",
+                  "capacity": "2", "site": "Hôtel de ville", "version": "0"}),
+                ("pair-aide", "/binomes/profil/pair-aide",
+                 {"looking_for": "Santé mentale", "availability": "lundi-matin",
+                  "site": "Hôtel de ville", "version": "0"})):
+            _form_post(contexts[who], space_ + path, space_ + path, data)
+        runs = f"{space_}/binomes/appariements"
+        run_url = _form_post(referent, runs, runs, {})
+        assert run_url.endswith(f"{runs}/1"), run_url
+        _form_post(referent, f"{runs}/1", f"{runs}/1/publier", {"version": "1"})
+    finally:
+        for context in contexts.values():
+            context.close()
+    _BINOMES_DONE.add(world.employer.slug)
+
+
+def _binomes(world, rest: str = "/") -> str:
+    return f"/e/{world.employer.slug}/binomes{rest}"
+
+
+def _binomes_then_open(rest: str, *steps):
+    def run(page, world):
+        _ensure_binomes(page, world)
+        page.goto(_binomes(world, rest))
+        for step in steps:
+            step(page, world)
+    return run
+
+
+def binome_answer_buttons(page, world):
+    expect(page.locator("main").get_by_role("button", name="Accepter ce binôme")).to_be_visible()
+
+
+def helper_profile_empty(page, world):
+    main = page.locator("main")
+    for box in main.locator('input[name="experiences"]:checked').all():
+        box.uncheck()
+    main.get_by_label("Nombre de binômes au plus").fill("0")
+    submit(page, "Enregistrer mon profil")
+    shows_errors(page, "Cochez au moins une expérience que vous pouvez partager.",
+                 "Saisissez un nombre de binômes entre 1 et 10.")
+
+
+PAGES += [
+    Entry("binômes, accueil du référent", lambda w: _binomes(w), who="referent",
+          prepare=_binomes_then_open("/"), needs_model=True),
+    Entry("binômes, accueil d'un pair-aidé", lambda w: _binomes(w), who="pair-aide",
+          prepare=_binomes_then_open("/"), needs_model=True),
+    Entry("binômes, profil de pair-aidant", lambda w: _binomes(w, "/profil/pair-aidant"),
+          who="pair-aidant", prepare=_binomes_then_open("/profil/pair-aidant"),
+          needs_model=True),
+    Entry("binômes, profil de pair-aidant envoyé incomplet",
+          lambda w: _binomes(w, "/profil/pair-aidant"), who="pair-aidant",
+          prepare=_binomes_then_open("/profil/pair-aidant", helper_profile_empty), status=400,
+          needs_model=True),
+    Entry("binômes, profil de pair-aidé", lambda w: _binomes(w, "/profil/pair-aide"),
+          who="pair-aide", prepare=_binomes_then_open("/profil/pair-aide"), needs_model=True),
+    Entry("binômes, appariements", lambda w: _binomes(w, "/appariements"), who="referent",
+          prepare=_binomes_then_open("/appariements"), needs_model=True),
+    Entry("binômes, appariements refusés à un pair-aidant",
+          lambda w: _binomes(w, "/appariements"), who="pair-aidant",
+          prepare=_binomes_then_open("/appariements"), status=403, needs_model=True),
+    Entry("binômes, un appariement publié", lambda w: _binomes(w, "/appariements/1"),
+          who="referent", prepare=_binomes_then_open("/appariements/1"), needs_model=True),
+    Entry("binômes, un binôme vu par le pair-aidé", lambda w: _binomes(w, "/binomes/1"),
+          who="pair-aide", prepare=_binomes_then_open("/binomes/1", binome_answer_buttons),
+          needs_model=True),
+    Entry("binômes, un binôme vu par le référent", lambda w: _binomes(w, "/binomes/1"),
+          who="referent", prepare=_binomes_then_open("/binomes/1"), needs_model=True),
+    Entry("binômes, un binôme introuvable pour un membre", lambda w: _binomes(w, "/binomes/1"),
+          who="membre", prepare=_binomes_then_open("/binomes/1"), status=404,
+          needs_model=True),
+]
+
+POST_ONLY.update({
+    "binomes.remove_proposal": "redirects to the matching run (or shows it with the error)",
+    "binomes.publish": "redirects to the matching run (or shows it with the error)",
+    "binomes.discard": "redirects to the matching run (or shows it with the error)",
+    "binomes.answer": "redirects to the binôme's page (or shows it with the error)",
+    "binomes.start": "redirects to the binôme's page (or shows it with the error)",
+    "binomes.close": "redirects to the binôme's page (or shows it with the error)",
+    "binomes.log_meeting": "redirects to the binôme's page (or shows it with the errors)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- invitations, consent and participation --------------------------------------------------
+
+_INVITATIONS: dict = {}
+
+
+def _invitation(world, role: str, email: str | None = None):
+    """An invitation made for the registry (once per session): (id, link path)."""
+    key = (role, email)
+    if key not in _INVITATIONS:
+        from tests.invitation_helpers import make_invitation
+
+        invitation_id, link, _ = make_invitation(world.app, world.employer, role=role, email=email,
+                                                 name="Camille Registre")
+        _INVITATIONS[key] = (invitation_id, link)
+    return _INVITATIONS[key]
+
+
+def _programme(world, rest: str) -> str:
+    return f"/e/{world.employer.slug}/programme{rest}"
+
+
+def invite_empty(page, world):
+    submit(page, "Envoyer l'invitation")
+    shows_errors(page, "Adresse e-mail manquante.", "Nom manquant.", "Choisissez le rôle")
+
+
+def invitations_preview(page, world):
+    content = ("e-mail;nom;rôle\n"
+               "nouvelle.personne@exemple.fr;Nora Nouvelle;pair-aidé\n"
+               "pas-une-adresse;Paul Faux;directeur\n").encode()
+    page.locator("main").get_by_label("Fichier CSV").set_input_files(
+        {"name": "personnes.csv", "mimeType": "text/csv", "buffer": content})
+    submit(page, "Voir l'aperçu")
+    expect(page.locator("main table caption").first).to_contain_text("problèmes éventuels")
+    expect(page.locator("main")).to_contain_text("Rôle inconnu « directeur »")
+
+
+def accept_empty(page, world):
+    submit(page, "Rejoindre l'espace")
+    shows_errors(page, "Choisissez un mot de passe.", "Cochez la case de consentement",
+                 "Confirmez que vous participez de votre plein gré.")
+
+
+def shows_password_of_existing_account(page, world):
+    expect(page.locator("main")).to_contain_text("Un compte Entrepairs existe déjà")
+
+
+def consent_given(page, world):
+    """The pair-aidé of the registry gives their consent once, through the page."""
+    main = page.locator("main")
+    if main.get_by_role("button", name="Donner mon consentement").count():
+        for box in main.locator("input[type=checkbox]").all():
+            box.check()
+        submit(page, "Donner mon consentement")
+    expect(main).to_contain_text("Vous avez donné votre consentement le")
+
+
+def consent_text_empty(page, world):
+    page.locator("main").get_by_label("Texte du consentement").fill("")
+    submit(page, "Publier cette version")
+    shows_errors(page, "Saisissez le texte du consentement.")
+
+
+PAGES.extend([
+    Entry("invitations", lambda w: _programme(w, "/invitations"), who="referent"),
+    Entry("invitations, envoyée vide", lambda w: _programme(w, "/invitations"), who="referent",
+          prepare=invite_empty, status=400),
+    Entry("invitations, aperçu d'un fichier", lambda w: _programme(w, "/invitations"),
+          who="referent", prepare=invitations_preview),
+    Entry("invitations, refusées à un pair-aidant", lambda w: _programme(w, "/invitations"),
+          who="pair-aidant", status=403),
+    Entry("annuler une invitation",
+          lambda w: _programme(w, f"/invitations/{_invitation(w, 'membre')[0]}/annuler"),
+          who="referent"),
+    Entry("invitation, nouveau compte de pair-aidé", lambda w: _invitation(w, "pair-aide")[1]),
+    Entry("invitation, envoyée vide", lambda w: _invitation(w, "pair-aide")[1],
+          prepare=accept_empty, status=400),
+    Entry("invitation, compte existant",
+          lambda w: _invitation(w, "pair-aidant", w.people["membre"].email)[1],
+          prepare=shows_password_of_existing_account),
+    Entry("invitation, lien inconnu", lambda w: "/invitation/lien-inconnu", status=404),
+    Entry("ma participation, pair-aidé", lambda w: f"/e/{w.employer.slug}/ma-participation",
+          who="pair-aide", prepare=consent_given),
+    Entry("ma participation, membre", lambda w: f"/e/{w.employer.slug}/ma-participation",
+          who="membre"),
+    Entry("participants", lambda w: _programme(w, "/participants"), who="referent"),
+    Entry("participants, refusés à un membre", lambda w: _programme(w, "/participants"),
+          who="membre", status=403),
+    Entry("texte du consentement", lambda w: _programme(w, "/consentement"), who="referent"),
+    Entry("texte du consentement, vide", lambda w: _programme(w, "/consentement"),
+          who="referent", prepare=consent_text_empty, status=400),
+    Entry("courriels gardés", lambda w: "/reseau/courriels", who="admin"),
+    Entry("courriels gardés, refusés à l'animation", lambda w: "/reseau/courriels",
+          who="animateur", status=403),
+])
+
+POST_ONLY.update({
+    "invitations.resend": "redirects to the invitations page",
+})
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"

@@ -1,0 +1,1 @@
+"""Inviting people into an employer space by e-mail, one by one or from a CSV file."""

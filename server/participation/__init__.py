@@ -1,0 +1,1 @@
+"""Consent and participation: the employer's consent text, enrolment with consent, withdrawal."""
