@@ -29,6 +29,16 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": TenantScopedSession})
 migrate = Migrate()
+
+
+@migrate.configure
+def _network_branch_only(config):
+    """`entrepairs db ...` works on the network schema alone: employer schemas have their own
+    runner (`entrepairs tenants ...`), so their revisions are not even visible here."""
+    from migrations import DIRECTORY
+
+    config.set_main_option("version_locations", str(DIRECTORY / "versions" / "network"))
+    return config
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
