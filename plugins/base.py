@@ -30,6 +30,7 @@ from server.auth.access import employer_role  # noqa: F401
 from server.employers.models import Profile  # noqa: F401
 from server.extensions import db  # noqa: F401
 from server.jobs import enqueue  # noqa: F401
+from server.mail import notify_people  # noqa: F401
 from server.models import TenantModel, tenant_table_args  # noqa: F401
 from server.programme.choices import settings_of  # noqa: F401
 from tenants import TENANT_SCHEMA, current_tenant  # noqa: F401

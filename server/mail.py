@@ -103,3 +103,23 @@ def smtp_send(email: EmailMessage, config) -> None:
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(email)
+
+
+def notify_people(profile_ids, subject: str, text: str) -> list:
+    """E-mail people of the current employer space by their programme profile ids (call after
+    commit). The text must hold nothing about anyone's health: e-mail is not a confidential
+    channel. Returns the jobs."""
+    from markupsafe import escape
+
+    from server.auth.models import User
+    from server.employers.models import Profile
+    from tenants import current_tenant
+
+    rows = db.session.execute(
+        sa.select(User.email).join(Profile, Profile.user_id == User.id)
+        .where(Profile.id.in_(list(profile_ids)), User.active)
+    ).scalars().all()
+    html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in text.split("\n\n"))
+    slug = current_tenant().slug
+    return [send(Message(to=email, subject=subject, text=text, html=html), tenant=slug)
+            for email in rows]

@@ -370,7 +370,7 @@ def test_a_meeting_for_a_binome_not_yet_accepted_is_refused(app):
 
 # --- reminders and indicators ---------------------------------------------------------------
 
-def test_the_reminder_job_reminds_pairs_without_a_recent_meeting_once(app):
+def test_the_reminder_job_reminds_pairs_without_a_recent_meeting_once(app, mailbox):
     from plugins.binomes.jobs import remind_idle_binomes
     from plugins.binomes.signals import reminder_due
 
@@ -407,6 +407,13 @@ def test_the_reminder_job_reminds_pairs_without_a_recent_meeting_once(app):
     assert jobs[1].return_value() == []  # once per idle spell
     assert received == [(idle, 25, (s.helper.profile_id, s.seeker.profile_id))]
     assert "aucune rencontre depuis 25 jours" in text(s.seeker.page(f"/binomes/{idle}"))
+    # Both members got an e-mail through the SMTP server, saying nothing about health.
+    for member in (s.helper, s.seeker):
+        (message,) = mailbox.to(member.account.email)
+        body = message.get_body(("plain",)).get_content()
+        assert "pas noté de rencontre depuis 20 jours" in body
+    for member in (busy_helper, busy_seeker):
+        assert mailbox.to(member.account.email) == []
 
 
 def test_the_plugin_declares_its_reminder_as_a_periodic_job(app):

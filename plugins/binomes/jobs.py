@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from plugins.base import db, settings_of
+from plugins.base import db, notify_people, settings_of
 from plugins.binomes.models import Binome, Meeting, Reminder
 from plugins.binomes.signals import reminder_due
 
@@ -51,6 +51,14 @@ def remind_idle_binomes(today: date | None = None) -> list[int]:
         db.session.add(Reminder(binome_id=binome.id, idle_days=idle))
         reminder_due.send(binome, idle_days=idle,
                           recipients=(binome.helper_id, binome.seeker_id))
-        reminded.append(binome.id)
+        reminded.append(binome)
     db.session.commit()
-    return reminded
+    for binome in reminded:  # after commit: no message about a reminder that was rolled back
+        notify_people(
+            (binome.helper_id, binome.seeker_id),
+            "Votre binôme ne s'est pas rencontré depuis un moment",
+            "Bonjour,\n\nVotre binôme de pair-aidance n'a pas noté de rencontre depuis "
+            f"{days} jours. Quand vous êtes prêts, convenez ensemble d'un prochain rendez-vous "
+            "et notez-le dans Entrepairs.\n\nSi vous souhaitez arrêter ou faire une pause, "
+            "parlez-en à votre binôme ou à votre référent.")
+    return [binome.id for binome in reminded]

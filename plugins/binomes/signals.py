@@ -8,6 +8,6 @@ reminder_due = _signals.signal(
     doc="""Sent by the reminder job for each binôme that has not met for ``reminder_days``,
     after the reminder was recorded and before commit, inside the employer's context.
     *sender* is the ``Binome``; keywords ``idle_days`` and ``recipients`` (profile ids of the
-    two members). The e-mail issue connects a receiver that sends the message; receivers must
-    not commit.""",
+    two members). The job itself e-mails both members after commit; receivers may add
+    their own follow-up and must not commit.""",
 )
