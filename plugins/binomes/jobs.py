@@ -1,9 +1,8 @@
 """Reminders to pairs that have not met for a while (run for each employer by the scheduler,
 see ``Binomes.periodic_jobs``).
 
-E-mail delivery comes with the e-mail issue: until then a reminder is recorded in
-``binomes_reminder``, shown on the binôme's page, and announced with the ``reminder_due``
-signal, which the e-mail feature will connect to."""
+A reminder is recorded in ``binomes_reminder``, shown on the binôme's page, announced with
+the ``reminder_due`` signal, and e-mailed to both members once the transaction has committed."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone

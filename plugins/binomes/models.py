@@ -209,8 +209,8 @@ class MeetingNote(TenantModel):
 
 
 class Reminder(TenantModel):
-    """A reminder sent to a pair that has not met for a while (delivery by e-mail comes with
-    the e-mail issue; until then the reminder is recorded and shown on the binôme's page)."""
+    """A reminder sent to a pair that has not met for a while: shown on the binôme's page and
+    e-mailed to both members."""
 
     __tablename__ = "binomes_reminder"
 
