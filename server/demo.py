@@ -65,10 +65,14 @@ def load_demo(if_empty: bool = False) -> bool:
         if if_empty:
             return False
         raise RuntimeError("Demo data is already loaded.")
+    from server.programme.choices import configure, installed_models
+
     for slug, name, sector, size_band, welcome in EMPLOYERS:
         provision(slug, name, sector, size_band)
         with tenant_context(slug):
             set_setting(WELCOME_KEY, welcome, None)
+            for model in installed_models():  # every installed programme model, enabled
+                configure(model, enabled=True)
             db.session.commit()
     for email, name, roles, memberships in PEOPLE:
         create_account(email, name, DEMO_PASSWORD, roles, memberships)

@@ -35,3 +35,17 @@ def test_demo_loads_three_employers_of_three_sectors_once_and_its_logins_work(
     assert "Rivebelle" in page and "Le programme en chiffres" in page
     with app.app_context():
         app.extensions["sqlalchemy"].engine.dispose()
+
+
+def test_demo_employers_run_every_installed_programme_model(fresh_database, redis_url):
+    app = create_app(test_config(fresh_database(), redis_url))
+    migrate_network(app)
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    client = app.test_client()
+    client.post("/connexion", data={
+        "csrf_token": csrf_token(client), "email": "lea.aidee@rivebelle.demo.entrepairs.fr",
+        "password": DEMO_PASSWORD})
+    for model in app.extensions["entrepairs.plugins"]:
+        assert client.get(f"/e/ville-de-rivebelle/{model}/").status_code == 200
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
