@@ -67,6 +67,25 @@ class PeriodicJob:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class CalendarEvent:
+    """Something in a person's agenda that a programme model knows about (a meeting, a group
+    session, a booked slot, an intervention). Shown on the agenda page and in the person's
+    iCalendar feed; it holds nothing about anyone's health."""
+
+    #: Stable and unique across models and employers: "<model>-<kind>-<id>@<tenant slug>".
+    uid: str
+    title: str
+    #: Timezone-aware datetimes.
+    start: Any
+    end: Any
+    location: str | None = None
+    #: Path of the page about it inside Entrepairs (``/e/<tenant>/...``).
+    url: str | None = None
+    description: str = ""
+    cancelled: bool = False
+
+
 @dataclass
 class Period:
     """The period an indicator request covers (dates, Europe/Paris)."""
@@ -119,6 +138,12 @@ class ProgrammeModel:
         """Figures for the programme dashboard, read in the current tenant's schema."""
         return []
 
+    # --- calendar -------------------------------------------------------------------------
+    def calendar_events(self, profile_id: int, start, end) -> list[CalendarEvent]:
+        """The events of one person (by programme profile id) between ``start`` and ``end``
+        (aware datetimes), read in the current tenant's schema."""
+        return []
+
     # --- checks ---------------------------------------------------------------------------
     @classmethod
     def check(cls) -> list[str]:
@@ -157,7 +182,8 @@ class ProgrammeModel:
 
 
 __all__ = [
-    "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "EmptySettings", "ValidationError",
+    "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "CalendarEvent", "EmptySettings",
+    "ValidationError",
     "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
     "record", "Profile", "settings_of", "check_json_body", "SelectPage",
 ]
