@@ -23,6 +23,6 @@ class Me(MethodView):
             "id": current_user.id,
             "email": current_user.email,
             "display_name": current_user.display_name,
-            "network_roles": sorted(r.role for r in current_user.network_roles),
+            "network_roles": sorted(current_user.network_role_names()),
             "spaces": spaces_of(current_user),
         }

@@ -78,8 +78,19 @@ class User(UserMixin, db.Model):
         except (VerificationError, InvalidHashError):
             return False
 
+    def network_role_names(self) -> frozenset[str]:
+        """The person's network roles, read once per loaded account. Works on an account
+        detached from its session (a request's ``current_user`` after a tenant switch)."""
+        cached = self.__dict__.get("_network_role_names")
+        if cached is None:
+            (user_id,) = sa.inspect(self).identity
+            cached = frozenset(db.session.execute(
+                sa.select(NetworkRole.role).where(NetworkRole.user_id == user_id)).scalars())
+            self.__dict__["_network_role_names"] = cached
+        return cached
+
     def has_network_role(self, *roles: str) -> bool:
-        return any(r.role in roles for r in self.network_roles)
+        return bool(self.network_role_names() & set(roles))
 
     @classmethod
     def by_email(cls, email: str) -> User | None:

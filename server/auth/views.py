@@ -45,7 +45,7 @@ def spaces_of(user) -> list[dict]:
 
 def home_for(user) -> str:
     spaces = spaces_of(user)
-    if len(spaces) == 1 and not user.network_roles:
+    if len(spaces) == 1 and not user.network_role_names():
         return url_for("employers.home", tenant=spaces[0]["slug"])
     return url_for("auth.spaces")
 
