@@ -76,7 +76,8 @@ class CalendarEvent:
     #: Stable and unique across models and employers: "<model>-<kind>-<id>@<tenant slug>".
     uid: str
     title: str
-    #: Timezone-aware datetimes.
+    #: Timezone-aware datetimes; or ``date`` objects for an all-day event (``end`` is then the
+    #: day after the last day, as in iCalendar).
     start: Any
     end: Any
     location: str | None = None

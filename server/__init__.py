@@ -69,6 +69,8 @@ def _init_extensions(app: Flask) -> None:
     import server.mail  # noqa: F401  network outbox
     import server.invitations.models  # noqa: F401
     import server.participation.models  # noqa: F401
+    import server.surveys.models  # noqa: F401
+    import server.calendar.models  # noqa: F401  calendar feed links
 
 
 def _select_locale():
@@ -96,6 +98,7 @@ def _register_core(app: Flask) -> None:
     import server.programme.views  # noqa: F401
     import server.programme.framing_views  # noqa: F401
     import server.programme.peer_helper_views  # noqa: F401
+    import server.programme.dashboard_views  # noqa: F401
 
     from server.routing import install as install_converters
 
@@ -118,6 +121,16 @@ def _register_core(app: Flask) -> None:
 
     app.register_blueprint(invitations_bp)
     app.register_blueprint(participation_bp)
+    from server.surveys.blueprint import bp as surveys_bp
+    from server.surveys.service import connect_signals
+
+    import server.surveys.views  # noqa: F401
+
+    app.register_blueprint(surveys_bp)
+    connect_signals()
+    from server.calendar.views import bp as calendar_bp
+
+    app.register_blueprint(calendar_bp)
     register_api(app)
     errors.init_app(app)
     templating.init_app(app)

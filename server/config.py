@@ -56,7 +56,7 @@ class Defaults:
     API_MAX_JSON_BYTES = 64 * 1024
 
     #: Programme-model plugins allowed to load (entry-point names).
-    PLUGINS: tuple[str, ...] = ("binomes",)
+    PLUGINS: tuple[str, ...] = ("binomes", "permanences", "groupes", "interventions")
 
     TENANT_MIGRATE_WORKERS = 4
 

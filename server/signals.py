@@ -41,8 +41,18 @@ session_held = _signals.signal(
     "session-held",
     doc="""Sent when a programme activity took place (a binôme meeting, a group session, a
     drop-in slot, an intervention), inside the tenant context and before commit. *sender* is
-    the model's name; keywords ``kind``, ``held_at`` and ``minutes``. Receivers may update
-    counts or schedule a survey; they must not read the activity's private content.""",
+    the model's name; keywords ``kind``, ``held_at`` and ``minutes``, and optionally
+    ``participants`` (the programme profile ids of the people who took part; the core's surveys
+    invite them to a short satisfaction survey). Receivers may update counts or schedule a
+    survey; they must not read the activity's private content.""",
+)
+
+engagement_ended = _signals.signal(
+    "engagement-ended",
+    doc="""Sent when a lasting accompaniment ends (a binôme closes, a person leaves a group),
+    inside the tenant context and before commit. *sender* is the model's name; keywords
+    ``kind`` (e.g. ``"binome"``) and ``participants`` (programme profile ids). The core's
+    surveys invite the participants to an end-of-accompaniment survey.""",
 )
 
 survey_answered = _signals.signal(

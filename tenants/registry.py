@@ -81,7 +81,8 @@ class TenantMigrationRun(db.Model):
     __table_args__ = {"schema": NETWORK_SCHEMA}
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    target: Mapped[str] = mapped_column(sa.String(64))
+    #: The tenant heads, comma-separated (one per plugin branch: no fixed length).
+    target: Mapped[str] = mapped_column(sa.Text)
     started_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now()
     )

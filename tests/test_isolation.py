@@ -42,6 +42,12 @@ ARG_SOURCES: dict[str, tuple[str, str]] = {
     "invitation_id": ("network.invitation", "id"),  # shared table: the employer's rows
     "number": ("framing_version", "number"),  # /programme/cadre/versions/<int:number>
     "name": ("programme_model", "name"),  # /programme/modeles/<name>
+    "groupe_id": ("groupes_groupe", "id"),  # plugins/groupes
+    "seance_id": ("groupes_seance", "id"),
+    # /agenda/<uid>.ics: a callable source (app, ref) → the uid of an event of the employer
+    "uid": lambda app, ref: _first_event_uid(app, ref),
+    "slot_id": ("permanences_slot", "id"),  # /permanences/creneaux/<int:slot_id>
+    "survey_kind": ("survey_version", "kind"),  # /questionnaires/questions/<survey_kind>
 }
 #: Plausible bodies of page forms, by endpoint (a dict, or a function of the app making one;
 #: the CSRF token is added). Pages not listed get
@@ -96,6 +102,9 @@ def real_url_values(app, ref, rule) -> dict:
     for name in sorted(rule.arguments - {"tenant"}):
         converter = rule._converters[name]
         source = ARG_SOURCES.get(name)
+        if callable(source):
+            values[name] = source(app, ref)
+            continue
         if source is None and isinstance(converter, IntegerConverter) and name.endswith("_id"):
             # <int:binome_id> → table "binome", or a plugin's "<plugin>_binome".
             stem = name[:-3]
@@ -126,6 +135,23 @@ def real_url_values(app, ref, rule) -> dict:
                             f"one {table} in the `world` fixture")
             values[name] = value
     return values
+
+
+def _first_event_uid(app, ref) -> str:
+    """The uid of an event in the agenda of some person of ``ref`` (every enabled model)."""
+    from server.calendar.events import collect, window
+    from server.employers.models import Profile
+    from tenants import tenant_context
+
+    db = app.extensions["sqlalchemy"]
+    with app.test_request_context(), tenant_context(ref.slug):
+        start, end = window(3650, 3650)
+        for profile_id in db.session.execute(sa.select(Profile.id)).scalars().all():
+            items = collect(profile_id, start, end)
+            if items:
+                return items[0].event.uid
+    pytest.fail(f"no person of {ref.slug} has an event in their agenda; give one an event in "
+                "the `world` fixture")
 
 
 def url_of(rule, values) -> str:
@@ -322,6 +348,21 @@ def world(iso_app):
 
         for ref in (w.a, w.b):
             fill_binomes_tables(app, ref)
+    if "groupes" in app.extensions["entrepairs.plugins"]:
+        from tests.groupes_helpers import fill_groupes_tables
+
+        for ref in (w.a, w.b):
+            fill_groupes_tables(app, ref)
+    if "permanences" in app.extensions["entrepairs.plugins"]:
+        from tests.permanences_helpers import fill_permanences_tables
+
+        for ref in (w.a, w.b):
+            fill_permanences_tables(app, ref)
+    if "interventions" in app.extensions["entrepairs.plugins"]:
+        from tests.interventions_helpers import fill_interventions_tables
+
+        for ref in (w.a, w.b):
+            fill_interventions_tables(app, ref)
     # Each employer has pending invitations (network.invitation rows of its own).
     for who, ref in ((client, w.b), (w.own_client, w.a)):
         for _ in range(3):

@@ -10,13 +10,14 @@ private notes that the référent never sees.
 Imports from ``plugins.base`` and ``server.signals`` only (and its own modules)."""
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
-from plugins.base import Indicator, PeriodicJob, ProgrammeModel, db
+from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, current_tenant,
+                          db)
 
 HERE = Path(__file__).parent
 
@@ -141,3 +142,21 @@ class Binomes(ProgrammeModel):
             Indicator(key="binomes.closed", label="Binômes clos",
                       value=db.session.execute(closed).scalar()),
         ]
+
+    def calendar_events(self, profile_id, start, end) -> list[CalendarEvent]:
+        """The meetings of the binômes the person belongs to. A meeting is logged with its date
+        only, so it is an all-day event; the title names neither the other member nor anything
+        of what was said."""
+        slug = current_tenant().slug
+        rows = db.session.execute(
+            sa.select(Meeting.id, Meeting.binome_id, Meeting.held_on, Meeting.duration_minutes,
+                      Meeting.format)
+            .join(Binome, Binome.id == Meeting.binome_id)
+            .where(sa.or_(Binome.helper_id == profile_id, Binome.seeker_id == profile_id),
+                   Meeting.held_on >= start.date(), Meeting.held_on <= end.date())
+            .order_by(Meeting.held_on, Meeting.id)).all()
+        return [CalendarEvent(
+            uid=f"binomes-meeting-{r.id}@{slug}", title="Rencontre de binôme",
+            start=r.held_on, end=r.held_on + timedelta(days=1),
+            url=f"/e/{slug}/binomes/binomes/{r.binome_id}",
+            description=f"{r.format}, {r.duration_minutes} minutes.") for r in rows]

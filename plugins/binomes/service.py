@@ -13,6 +13,7 @@ from flask import g
 from flask_login import current_user
 
 from plugins.base import Profile, db, record, settings_of
+from server import signals
 from plugins.binomes import matching
 from plugins.binomes.models import (CLOSE_REASONS, ONGOING, TRANSITIONS, Binome, BinomeEvent,
                                     HelperProfile, MatchingRun, Meeting, MeetingNote, Proposal,
@@ -481,6 +482,8 @@ def close(binome_id: int, reason: str | None, expected_version: int | None) -> B
     binome.closed_at = now()
     binome.version += 1
     _event(binome, "closed", actor=_actor(), reason=reason)
+    signals.engagement_ended.send("binomes", kind="binome",
+                                  participants=(binome.helper_id, binome.seeker_id))
     return binome
 
 
@@ -552,6 +555,9 @@ def log_meeting(binome_id: int, values: dict) -> Meeting:
         binome.started_at = now()
         _event(binome, "active", actor=me.id)
     binome.version += 1
+    signals.session_held.send("binomes", kind="meeting", held_at=meeting.held_on,
+                              minutes=meeting.duration_minutes,
+                              participants=(binome.helper_id, binome.seeker_id))
     return meeting
 
 

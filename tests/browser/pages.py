@@ -551,8 +551,303 @@ PAGES.extend([
           who="animateur", status=403),
 ])
 
+# --- surveys and the programme dashboard -------------------------------------------------------
+
+def _questionnaires(world, rest: str = "") -> str:
+    return f"/e/{world.employer.slug}/questionnaires{rest}"
+
+
+def dashboard_end_before_start(page, world):
+    main = page.locator("main")
+    main.get_by_label("Date de début").fill("2025-12-31")
+    main.get_by_label("Date de fin").fill("2025-01-01")
+    submit(page, "Afficher la période")
+    shows_errors(page, "La date de fin doit être égale ou postérieure à la date de début.")
+
+
+def survey_questions_empty(page, world):
+    for field in page.locator("main input[name=question]").all():
+        field.fill("")
+    submit(page, "Enregistrer une nouvelle version")
+    shows_errors(page, "Saisissez au moins une question.")
+
+
+PAGES.extend([
+    Entry("tableau de bord", lambda w: _programme(w, "/tableau-de-bord"), who="referent"),
+    Entry("tableau de bord, fin avant début", lambda w: _programme(w, "/tableau-de-bord"),
+          who="referent", prepare=dashboard_end_before_start, status=400),
+    Entry("tableau de bord, refusé à un pair-aidant", lambda w: _programme(w, "/tableau-de-bord"),
+          who="pair-aidant", status=403),
+    Entry("mes questionnaires", lambda w: _questionnaires(w, "/"), who="pair-aide"),
+    Entry("questionnaire inconnu", lambda w: _questionnaires(w, "/999999"), who="pair-aide",
+          status=404),
+    Entry("résultats des questionnaires", lambda w: _questionnaires(w, "/resultats"),
+          who="referent"),
+    Entry("questions d'un questionnaire", lambda w: _questionnaires(w, "/questions/apres-seance"),
+          who="referent"),
+    Entry("questions d'un questionnaire, vides",
+          lambda w: _questionnaires(w, "/questions/apres-seance"), who="referent",
+          prepare=survey_questions_empty, status=400),
+])
+
+NOT_PAGES.update({
+    "programme.dashboard_csv": "CSV export of the dashboard (text/csv)",
+})
+
 POST_ONLY.update({
     "invitations.resend": "redirects to the invitations page",
 })
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- permanences (plugins/permanences) ----------------------------------------------------------
+# The main space enables the model and its pair-aidant offers one slot in three days (the
+# space's first slot, no. 1), made once per session through the real forms.
+
+_PERMANENCES_DONE: set[str] = set()
+
+
+def _ensure_permanences(page, world) -> None:
+    if world.employer.slug in _PERMANENCES_DONE:
+        return
+    from datetime import date, timedelta
+
+    from tests.browser.conftest import log_in
+
+    base = "/".join(page.url.split("/")[:3])
+    space_ = f"/e/{world.employer.slug}"
+    contexts = {}
+    try:
+        for who in ("referent", "pair-aidant"):
+            contexts[who] = page.context.browser.new_context(base_url=base)
+            log_in(contexts[who].new_page(), world.people[who])
+        referent = contexts["referent"]
+        models = referent.request.get(f"{space_}/programme/modeles").text()
+        form = models.split('value="permanences"', 1)[1].split("</form>", 1)[0]
+        if 'value="activer"' in form:
+            version = _re.search(r'name="version" value="(\d+)"', form).group(1)
+            _form_post(referent, f"{space_}/programme/modeles", f"{space_}/programme/modeles",
+                       {"modele": "permanences", "version": version, "action": "activer"})
+        new = f"{space_}/permanences/creneaux/nouveau"
+        _form_post(contexts["pair-aidant"], new, new, {
+            "date": (date.today() + timedelta(days=3)).isoformat(), "time": "14:00",
+            "duration_minutes": "45", "mode": "place", "location": "Salle 12",
+            "repeat_weeks": "1"})
+    finally:
+        for context in contexts.values():
+            context.close()
+    _PERMANENCES_DONE.add(world.employer.slug)
+
+
+def _permanences(world, rest: str = "/") -> str:
+    return f"/e/{world.employer.slug}/permanences{rest}"
+
+
+def _permanences_then_open(rest: str, *steps):
+    def run(page, world):
+        _ensure_permanences(page, world)
+        page.goto(_permanences(world, rest))
+        for step in steps:
+            step(page, world)
+    return run
+
+
+def slot_form_empty(page, world):
+    page.locator("main").get_by_label("Durée en minutes").fill("")
+    submit(page, "Proposer le créneau")
+    shows_errors(page, "Saisissez la date du créneau", "Saisissez une durée en minutes")
+
+
+PAGES += [
+    Entry("permanences, accueil du référent", lambda w: _permanences(w), who="referent",
+          prepare=_permanences_then_open("/"), needs_model=True),
+    Entry("permanences, accueil d'un pair-aidé", lambda w: _permanences(w), who="pair-aide",
+          prepare=_permanences_then_open("/"), needs_model=True),
+    Entry("permanences, accueil d'un pair-aidant", lambda w: _permanences(w),
+          who="pair-aidant", prepare=_permanences_then_open("/"), needs_model=True),
+    Entry("permanences, proposer un créneau", lambda w: _permanences(w, "/creneaux/nouveau"),
+          who="pair-aidant", prepare=_permanences_then_open("/creneaux/nouveau"),
+          needs_model=True),
+    Entry("permanences, proposer un créneau, envoyé vide",
+          lambda w: _permanences(w, "/creneaux/nouveau"), who="pair-aidant",
+          prepare=_permanences_then_open("/creneaux/nouveau", slot_form_empty), status=400,
+          needs_model=True),
+    Entry("permanences, proposer un créneau, refusé à un pair-aidé",
+          lambda w: _permanences(w, "/creneaux/nouveau"), who="pair-aide",
+          prepare=_permanences_then_open("/creneaux/nouveau"), status=403, needs_model=True),
+    Entry("permanences, un créneau vu par un pair-aidé", lambda w: _permanences(w, "/creneaux/1"),
+          who="pair-aide", prepare=_permanences_then_open("/creneaux/1"), needs_model=True),
+    Entry("permanences, un créneau vu par son pair-aidant",
+          lambda w: _permanences(w, "/creneaux/1"), who="pair-aidant",
+          prepare=_permanences_then_open("/creneaux/1"), needs_model=True),
+]
+
+POST_ONLY.update({
+    "permanences.book": "redirects to the slot's page (or shows it with the error)",
+    "permanences.cancel_booking": "redirects to the slot's page (or shows it with the error)",
+    "permanences.cancel_slot": "redirects to the slot's page (or shows it with the error)",
+})
+
+# --- the core calendar (server/calendar) ----------------------------------------------------------
+
+def _agenda(world, rest: str = "") -> str:
+    return f"/e/{world.employer.slug}/agenda{rest}"
+
+
+def feed_link_created(page, world):
+    main = page.locator("main")
+    name = ("Remplacer le lien" if main.get_by_role("button", name="Remplacer le lien").count()
+            else "Créer mon lien d'abonnement")
+    submit(page, name)
+    expect(main.get_by_label("Lien d'abonnement")).to_have_value(
+        _re.compile(r"/calendrier/.+\.ics$"))
+
+
+PAGES.extend([
+    Entry("mon agenda", lambda w: _agenda(w), who="pair-aidant"),
+    Entry("mon agenda, membre", lambda w: _agenda(w), who="membre"),
+    Entry("abonnement à mon agenda", lambda w: _agenda(w, "/abonnement"), who="pair-aidant"),
+    Entry("abonnement à mon agenda, lien créé", lambda w: _agenda(w, "/abonnement"),
+          who="pair-aide", prepare=feed_link_created),
+    Entry("mon agenda d'un autre employeur", lambda w: f"/e/{w.other_employer.slug}/agenda",
+          who="membre", status=404),
+])
+
+NOT_PAGES.update({
+    "agenda.event_ics": "one event as an iCalendar file (text/calendar)",
+    "agenda.public_feed": "a person's private iCalendar feed (text/calendar)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- groupes ouverts (plugins/groupes) -----------------------------------------------------------
+# The main space enables the model; its pair-aidant creates group no. 1 (weekly, 3 sessions: the
+# first is session no. 1) and the pair-aidé registers, once per session through the real forms.
+
+_GROUPES_DONE: set[str] = set()
+
+
+def _ensure_groupes(page, world) -> None:
+    if world.employer.slug in _GROUPES_DONE:
+        return
+    from datetime import datetime, timedelta
+
+    from tests.browser.conftest import log_in
+
+    base = "/".join(page.url.split("/")[:3])
+    space_ = f"/e/{world.employer.slug}"
+    contexts = {}
+    try:
+        for who in ("referent", "pair-aidant", "pair-aide"):
+            contexts[who] = page.context.browser.new_context(base_url=base)
+            log_in(contexts[who].new_page(), world.people[who])
+        referent = contexts["referent"]
+        models = referent.request.get(f"{space_}/programme/modeles").text()
+        match = _re.search(r'name="modele" value="groupes">\s*<input type="hidden" '
+                           r'name="version" value="(\d+)"', models)
+        if 'value="activer"' in models.split('value="groupes"', 1)[1].split("</form>", 1)[0]:
+            _form_post(referent, f"{space_}/programme/modeles", f"{space_}/programme/modeles",
+                       {"modele": "groupes", "version": match.group(1), "action": "activer"})
+        listing = contexts["pair-aidant"].request.get(f"{space_}/groupes/").text()
+        if f'href="{space_}/groupes/1"' not in listing:
+            first = (datetime.now() + timedelta(days=7)).strftime("%Y-%m-%d 14:00")
+            _form_post(contexts["pair-aidant"], f"{space_}/groupes/nouveau",
+                       f"{space_}/groupes/nouveau",
+                       {"title": "Groupe du jeudi", "theme": "Échanger entre collègues",
+                        "place": "Salle 3", "recurrence": "weekly", "first_session": first,
+                        "sessions_count": "3", "duration_minutes": "90", "capacity": "8"})
+            _form_post(contexts["pair-aide"], f"{space_}/groupes/1",
+                       f"{space_}/groupes/1/inscription", {})
+    finally:
+        for context in contexts.values():
+            context.close()
+    _GROUPES_DONE.add(world.employer.slug)
+
+
+def _groupes(world, rest: str = "/") -> str:
+    return f"/e/{world.employer.slug}/groupes{rest}"
+
+
+def _groupes_then_open(rest: str, *steps):
+    def run(page, world):
+        _ensure_groupes(page, world)
+        page.goto(_groupes(world, rest))
+        for step in steps:
+            step(page, world)
+    return run
+
+
+def group_form_empty(page, world):
+    submit(page, "Créer le groupe")
+    shows_errors(page, "Saisissez le nom du groupe.", "Saisissez le thème du groupe.")
+
+
+PAGES += [
+    Entry("groupes, accueil du référent", lambda w: _groupes(w), who="referent",
+          prepare=_groupes_then_open("/"), needs_model=True),
+    Entry("groupes, accueil d'un pair-aidé", lambda w: _groupes(w), who="pair-aide",
+          prepare=_groupes_then_open("/"), needs_model=True),
+    Entry("groupes, créer un groupe", lambda w: _groupes(w, "/nouveau"), who="pair-aidant",
+          prepare=_groupes_then_open("/nouveau"), needs_model=True),
+    Entry("groupes, créer un groupe envoyé vide", lambda w: _groupes(w, "/nouveau"),
+          who="pair-aidant", prepare=_groupes_then_open("/nouveau", group_form_empty),
+          status=400, needs_model=True),
+    Entry("groupes, créer un groupe refusé à un pair-aidé", lambda w: _groupes(w, "/nouveau"),
+          who="pair-aide", prepare=_groupes_then_open("/nouveau"), status=403,
+          needs_model=True),
+    Entry("groupes, un groupe vu par son animateur", lambda w: _groupes(w, "/1"),
+          who="pair-aidant", prepare=_groupes_then_open("/1"), needs_model=True),
+    Entry("groupes, un groupe vu par un inscrit", lambda w: _groupes(w, "/1"),
+          who="pair-aide", prepare=_groupes_then_open("/1"), needs_model=True),
+    Entry("groupes, un groupe vu par le référent", lambda w: _groupes(w, "/1"),
+          who="referent", prepare=_groupes_then_open("/1"), needs_model=True),
+    Entry("groupes, une séance vue par son animateur", lambda w: _groupes(w, "/seances/1"),
+          who="pair-aidant", prepare=_groupes_then_open("/seances/1"), needs_model=True),
+]
+
+POST_ONLY.update({
+    "groupes.register": "redirects to the group's page (or shows it with the error)",
+    "groupes.unregister": "redirects to the group's page (or shows it with the error)",
+    "groupes.cancel_session": "redirects to the session's page (or shows it with the error)",
+})
+
+# --- interventions (plugins/interventions) --------------------------------------------------------
+
+_INTERVENTION: dict = {}
+
+
+def _intervention(world) -> str:
+    """The page of an intervention asked of the registry's pair-aidant (made once)."""
+    if "id" not in _INTERVENTION:
+        from tests.interventions_helpers import registry_intervention
+
+        _INTERVENTION["id"] = registry_intervention(world.app, world.employer,
+                                                    world.people["pair-aidant"])
+    return f"/e/{world.employer.slug}/interventions/{_INTERVENTION['id']}"
+
+
+def _interventions(world, rest: str = "/") -> str:
+    _intervention(world)  # the model is enabled with it
+    return f"/e/{world.employer.slug}/interventions{rest}"
+
+
+def intervention_request_empty(page, world):
+    submit(page, "Envoyer la demande")
+    shows_errors(page, "Choisissez le type d'intervention", "Saisissez l'objet")
+
+
+PAGES.extend([
+    Entry("interventions, référent", lambda w: _interventions(w), who="referent"),
+    Entry("interventions, pair-aidant", lambda w: _interventions(w), who="pair-aidant"),
+    Entry("interventions, refusées à un membre", lambda w: _interventions(w), who="membre",
+          status=403),
+    Entry("demander une intervention", lambda w: _interventions(w, "/demander"),
+          who="referent"),
+    Entry("demander une intervention, envoyée vide", lambda w: _interventions(w, "/demander"),
+          who="referent", prepare=intervention_request_empty, status=400),
+    Entry("une intervention, pair-aidant sollicité", _intervention, who="pair-aidant"),
+    Entry("une intervention, référent", _intervention, who="referent"),
+])
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
