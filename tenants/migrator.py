@@ -89,9 +89,17 @@ class MigrationReport:
 _worker_engine = None
 
 
-def _init_worker(database_url: str) -> None:
+def _init_worker(database_url: str, plugin_locations: tuple[str, ...] = ()) -> None:
+    """Set up a worker process: its own engine, and the plugins' revision folders (a
+    forkserver child did not run the plugin loader)."""
+    import migrations
+
     global _worker_engine
     _worker_engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    for location in plugin_locations:
+        if location not in migrations.PLUGIN_VERSION_LOCATIONS:
+            migrations.PLUGIN_VERSION_LOCATIONS.append(location)
+            script_directory.cache_clear()
 
 
 def upgrade_schema(connection, schema: str, heads: tuple[str, ...]) -> None:
@@ -197,18 +205,35 @@ def migrate_all(workers: int | None = None, progress: bool = True, only: list[st
         processes = max(1, min(workers or current_app.config["TENANT_MIGRATE_WORKERS"], len(jobs)))
         url = db.engine.url.render_as_string(hide_password=False)
         bar = _progress(len(jobs), progress)
-        # Children must not inherit (and later close) the parent's pooled connections.
-        db.session.remove()
-        db.engine.dispose()
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(processes, initializer=_init_worker, initargs=(url,)) as pool:
-            for slug, error in pool.imap_unordered(_migrate_one, jobs, chunksize=4):
+        import migrations
+
+        init_args = (url, tuple(migrations.PLUGIN_VERSION_LOCATIONS))
+        if processes == 1:
+            # One process: no pool to start.
+            _init_worker(*init_args)
+            results = map(_migrate_one, jobs)
+            pool = None
+        else:
+            db.session.remove()
+            db.engine.dispose()
+            # "forkserver": workers fork from a fresh single-threaded server, never from this
+            # process, whose other threads (a web server, a mail server in tests) could hold a
+            # lock at fork time and leave a child stuck for ever.
+            pool = multiprocessing.get_context("forkserver").Pool(
+                processes, initializer=_init_worker, initargs=init_args)
+            results = pool.imap_unordered(_migrate_one, jobs, chunksize=4)
+        try:
+            for slug, error in results:
                 if error is None:
                     report.upgraded.append(slug)
                 else:
                     report.failed[slug] = error
                 bar.update(1)
-        bar.close()
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+            bar.close()
 
     with db.engine.begin() as connection:
         connection.execute(
