@@ -43,7 +43,7 @@ def test_demo_employers_run_every_installed_programme_model(fresh_database, redi
     assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
     client = app.test_client()
     client.post("/connexion", data={
-        "csrf_token": csrf_token(client), "email": "lea.aidee@rivebelle.demo.entrepairs.fr",
+        "csrf_token": csrf_token(client), "email": "referente@rivebelle.demo.entrepairs.fr",
         "password": DEMO_PASSWORD})
     for model in app.extensions["entrepairs.plugins"]:
         assert client.get(f"/e/ville-de-rivebelle/{model}/").status_code == 200
