@@ -67,6 +67,35 @@ class PeriodicJob:
     description: str = ""
 
 
+class Refused(Exception):
+    """An action refused for a reason the person can act on, said once for pages and API.
+
+    ``status`` is the HTTP status (409 a conflict with the current state, 422 invalid data,
+    403 someone else's item, 404 not visible), ``code`` the API error code, ``message``
+    French, ``message_en`` English; ``field`` names the form field at fault, if any;
+    ``details`` holds per-field messages."""
+
+    def __init__(self, status: int, code: str, message: str, message_en: str,
+                 field: str | None = None, details=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.message_en = status, code, message, message_en
+        self.field = field
+        self.details = details
+
+
+def raise_refusal(refused: Refused):
+    """Raise a refusal as the API's HTTP error, in the one error shape (server/errors.py)."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[refused.status]()
+    exc.api_code = refused.code
+    exc.api_message = refused.message
+    exc.api_message_en = refused.message_en
+    if refused.details is not None:
+        exc.data = {"messages": refused.details}
+    raise exc
+
+
 @dataclass(frozen=True)
 class CalendarEvent:
     """Something in a person's agenda that a programme model knows about (a meeting, a group
@@ -184,6 +213,7 @@ class ProgrammeModel:
 
 __all__ = [
     "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "CalendarEvent", "EmptySettings",
+    "Refused", "raise_refusal",
     "ValidationError",
     "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
     "record", "Profile", "settings_of", "check_json_body", "SelectPage",

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import default_exceptions
 
-from plugins.base import SelectPage, check_json_body, db, employer_role
+from plugins.base import raise_refusal, SelectPage, check_json_body, db, employer_role
 from plugins.binomes import service
 from plugins.binomes.models import (CLOSE_REASONS, STATUSES, Binome, HelperProfile,
                                     MatchingRun, SeekerProfile)
@@ -21,15 +20,7 @@ blp.before_request(check_json_body)
 SECURITY = [{"bearer": []}, {"cookie": []}]
 
 
-def fail(refused: Refused):
-    """Raise the HTTP error of a refusal, in the API's error shape."""
-    exc = default_exceptions[refused.status]()
-    exc.api_code = refused.code
-    exc.api_message = refused.message
-    exc.api_message_en = refused.message_en
-    if refused.details is not None:
-        exc.data = {"messages": refused.details}
-    raise exc
+fail = raise_refusal
 
 
 def invalid(errors: dict):

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Profile, db, record, settings_of
+from plugins.base import Refused, Profile, db, record, settings_of
 from server import signals
 from plugins.binomes import matching
 from plugins.binomes.models import (CLOSE_REASONS, ONGOING, TRANSITIONS, Binome, BinomeEvent,
@@ -30,19 +30,6 @@ SLOT_CODES = frozenset(code for code, _ in SLOTS)
 NOTE_MAX = 5000
 
 
-class Refused(Exception):
-    """An action refused for a reason the person can act on.
-
-    ``status`` is the HTTP status (409 for a conflict with the current state, 422 for invalid
-    data, 403 for someone else's item), ``code`` the API error code, ``message`` French and
-    ``message_en`` English; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, status: int, code: str, message: str, message_en: str,
-                 field: str | None = None, details=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.message_en = status, code, message, message_en
-        self.field = field
-        self.details = details
 
 
 STALE = ("Une autre personne a modifié cet élément pendant que vous le consultiez. "

@@ -8,9 +8,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import default_exceptions
 
-from plugins.base import check_json_body, db, employer_role
+from plugins.base import raise_refusal, check_json_body, db, employer_role
 from plugins.groupes import jobs, service
 from plugins.groupes.models import RECURRENCES, Groupe
 from plugins.groupes.service import Refused
@@ -20,14 +19,7 @@ blp.before_request(check_json_body)
 SECURITY = [{"bearer": []}, {"cookie": []}]
 
 
-def fail(refused: Refused):
-    exc = default_exceptions[refused.status]()
-    exc.api_code = refused.code
-    exc.api_message = refused.message
-    exc.api_message_en = refused.message_en
-    if refused.details is not None:
-        exc.data = {"messages": refused.details}
-    raise exc
+fail = raise_refusal
 
 
 # --- schemas --------------------------------------------------------------------------------

@@ -17,22 +17,13 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Profile, db, record, settings_of
+from plugins.base import Refused, Profile, db, record, settings_of
 from plugins.groupes.models import RECURRENCES, Groupe, Inscription, Presence, Seance
 
 NAME = "groupes"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-class Refused(Exception):
-    """An action refused for a reason the person can act on (see binômes' ``Refused``)."""
-
-    def __init__(self, status: int, code: str, message: str, message_en: str,
-                 field: str | None = None, details=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.message_en = status, code, message, message_en
-        self.field = field
-        self.details = details
 
 
 def not_found() -> Refused:

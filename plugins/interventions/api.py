@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import default_exceptions
 
-from plugins.base import check_json_body, db, employer_role
+from plugins.base import raise_refusal, check_json_body, db, employer_role
 from plugins.interventions import service
 from plugins.interventions.models import KINDS, OUTCOMES, STATUSES
 from plugins.interventions.service import Refused
@@ -17,14 +16,7 @@ blp.before_request(check_json_body)
 SECURITY = [{"bearer": []}, {"cookie": []}]
 
 
-def fail(refused: Refused):
-    exc = default_exceptions[refused.status]()
-    exc.api_code = refused.code
-    exc.api_message = refused.message
-    exc.api_message_en = refused.message_en
-    if refused.details is not None:
-        exc.data = {"messages": refused.details}
-    raise exc
+fail = raise_refusal
 
 
 class InterventionSchema(Schema):

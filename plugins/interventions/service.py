@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Profile, db, record
+from plugins.base import Refused, Profile, db, record
 from plugins.interventions.models import KINDS, OUTCOMES, Intervention
 from server import signals
 
@@ -17,12 +17,6 @@ NAME = "interventions"
 PARIS = ZoneInfo("Europe/Paris")
 
 
-class Refused(Exception):
-    def __init__(self, status: int, code: str, message: str, message_en: str,
-                 details=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.message_en = status, code, message, message_en
-        self.details = details
 
 
 def invalid(errors: dict) -> Refused:

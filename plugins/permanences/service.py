@@ -14,7 +14,7 @@ from flask import g
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from plugins.base import Profile, db, record, settings_of
+from plugins.base import Refused, Profile, db, record, settings_of
 from plugins.permanences.models import MODES, Booking, Slot
 
 NAME = "permanences"
@@ -25,16 +25,6 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "octobre", "novembre", "décembre")
 
 
-class Refused(Exception):
-    """An action refused for a reason the person can act on (``status`` HTTP status, ``code``
-    API error code, French ``message``, English ``message_en``, ``field`` at fault)."""
-
-    def __init__(self, status: int, code: str, message: str, message_en: str,
-                 field: str | None = None, details=None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.message_en = status, code, message, message_en
-        self.field = field
-        self.details = details
 
 
 def now() -> datetime:
