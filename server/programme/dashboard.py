@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -37,6 +37,13 @@ def default_period(today: date | None = None) -> Period:
     return Period(start=start, end=today)
 
 
+def _parse_day(text: str) -> date:
+    """« 2026-03-03 » or « 03/03/2026 »."""
+    if "/" in text:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    return date.fromisoformat(text)
+
+
 def parse_period(args) -> tuple[Period, dict[str, str], dict[str, str]]:
     """The period from the query string (``debut``, ``fin``, ISO dates), French errors by field,
     and the raw values to show again. On error, the default period is used for the figures."""
@@ -50,7 +57,7 @@ def parse_period(args) -> tuple[Period, dict[str, str], dict[str, str]]:
             values[key] = fallback
             continue
         try:
-            values[key] = date.fromisoformat(raw[key])
+            values[key] = _parse_day(raw[key])
         except ValueError:
             errors[key] = (f"La date {label} doit être une date réelle au format "
                            "AAAA-MM-JJ, par exemple 2026-03-03.")
