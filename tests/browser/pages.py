@@ -29,7 +29,7 @@ class Entry:
     who: str | None = None
     prepare: Callable | None = None
     status: int = 200
-    #: Needs an installed programme model (``world.model``); skipped when there is none.
+    #: Needs an installed programme model (``world.model``); fails when there is none.
     needs_model: bool = False
 
 
