@@ -136,5 +136,6 @@ def fill_groupes_tables(app, ref) -> None:
     move_sessions_to_past(app, ref, group["id"])
     seance = group["sessions"][0]["id"]
     r = helper.api("post", f"/sessions/{seance}/attendance",
-                   json={"present": [members[0].profile_id]})
+                   json={"present": [members[0].profile_id],
+                         "version": group["sessions"][0]["version"]})
     assert r.status_code == 200, r.json

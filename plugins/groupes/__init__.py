@@ -15,7 +15,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 
-from plugins.base import CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, current_tenant, db
+from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, TimeSpent,
+                          current_tenant, db)
 
 HERE = Path(__file__).parent
 
@@ -113,6 +114,20 @@ class Groupes(ProgrammeModel):
                       value=rate, unit="score",
                       breakdown=(("Présences", present), ("Absences", expected - present))),
         ]
+
+    def time_spent(self, period) -> list[TimeSpent]:
+        """Sessions held (attendance taken, not cancelled) in the period, their scheduled
+        length, counted for the group's facilitator."""
+        start, end = _bounds(period)
+        length = sa.extract("epoch", Seance.ends_at - Seance.starts_at) / 3600
+        rows = db.session.execute(
+            sa.select(Groupe.facilitator_id, sa.func.sum(length))
+            .join(Groupe, Groupe.id == Seance.groupe_id)
+            .where(Seance.attendance_taken_at.is_not(None), Seance.cancelled.is_(False),
+                   Seance.starts_at >= start, Seance.starts_at <= end)
+            .group_by(Groupe.facilitator_id)).all()
+        return [TimeSpent(profile_id=r[0], activity="Séances de groupe animées",
+                          hours=round(float(r[1]), 2)) for r in rows]
 
     def calendar_events(self, profile_id: int, start, end) -> list[CalendarEvent]:
         """Sessions of the groups the person is registered in or facilitates."""

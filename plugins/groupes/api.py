@@ -1,8 +1,11 @@
 """The groupes JSON API, at /api/v1/e/<tenant>/groupes/ (described in the OpenAPI document).
 
 Errors have the one JSON error shape; refusals carry a specific ``code``
-(``already_registered``, ``already_waiting``, ``not_your_session``, ``not_registered``...) and a
-French message. Participants' names are returned only to whom the group's rule allows."""
+(``already_registered``, ``already_waiting``, ``not_your_session``, ``not_registered``,
+``stale_version``, ``capacity_below_registered``, ``group_closed``,
+``not_a_peer_helper_here``...) and a French message. Participants' names are returned only to
+whom the group's rule allows. Writes that change a group or a session's attendance carry the
+``version`` read before: a stale one is a 409 and nothing is written."""
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -40,6 +43,28 @@ class NewGroupSchema(Schema):
     names_visible = fields.Boolean(allow_none=True, load_default=None, metadata={
         "description": "Les participants voient-ils les noms des autres ? (défaut : réglage "
                        "de l'employeur)"})
+    facilitator_id = fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "Référents : le pair-aidant de l'espace (identifiant de profil) qui "
+                       "animera le groupe. Par défaut, la personne qui crée le groupe."})
+
+
+class EditGroupSchema(Schema):
+    """Only the fields sent change; the recurrence and the sessions are not edited here."""
+    title = fields.String()
+    theme = fields.String()
+    place = fields.String(allow_none=True)
+    video_url = fields.String(allow_none=True)
+    capacity = fields.Integer(metadata={
+        "description": "Pas moins que le nombre d'inscrits (409 capacity_below_registered) ; "
+                       "davantage inscrit aussitôt les premières personnes en attente."})
+    names_visible = fields.Boolean()
+    version = fields.Integer(required=True, metadata={
+        "description": "La version du groupe lue avant la modification."})
+
+
+class GroupVersionSchema(Schema):
+    version = fields.Integer(required=True, metadata={
+        "description": "La version du groupe lue avant de le clore."})
 
 
 class SessionSchema(Schema):
@@ -48,6 +73,7 @@ class SessionSchema(Schema):
     ends_at = fields.DateTime()
     cancelled = fields.Boolean()
     held = fields.Boolean()
+    version = fields.Integer(metadata={"description": "À renvoyer avec l'appel."})
     present = fields.Integer(allow_none=True, metadata={"description": "Nombre de présents."})
     expected = fields.Integer(allow_none=True, metadata={"description": "Nombre d'inscrits "
                                                                           "attendus."})
@@ -66,7 +92,9 @@ class GroupSchema(Schema):
     duration_minutes = fields.Integer()
     capacity = fields.Integer()
     names_visible = fields.Boolean()
-    status = fields.String()
+    status = fields.String(metadata={"enum": ["open", "closed"]})
+    closed_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
     registered_count = fields.Integer()
     waiting_count = fields.Integer()
     my_status = fields.String(allow_none=True, metadata={
@@ -104,6 +132,8 @@ class RegistrationSchema(Schema):
 class AttendanceSchema(Schema):
     present = fields.List(fields.Integer(), required=True, metadata={
         "description": "Identifiants de profil des personnes présentes."})
+    version = fields.Integer(required=True, metadata={
+        "description": "La version de la séance lue avant l'appel (409 si elle a changé)."})
 
 
 # --- payloads -------------------------------------------------------------------------------
@@ -116,6 +146,7 @@ def _sessions_payload(seances, show_all=True):
         present, expected = numbers.get(s.id, (None, None))
         out.append({"id": s.id, "starts_at": s.starts_at, "ends_at": s.ends_at,
                     "cancelled": s.cancelled, "held": s.attendance_taken_at is not None,
+                    "version": s.version,
                     "present": present, "expected": expected})
     return out
 
@@ -131,7 +162,8 @@ def _group_payloads(groups, detail=False):
         member = status in ("facilitator", "registered")
         item = {c_: getattr(g, c_) for c_ in (
             "id", "title", "theme", "facilitator_id", "place", "recurrence",
-            "duration_minutes", "capacity", "names_visible", "status")}
+            "duration_minutes", "capacity", "names_visible", "status", "closed_at",
+            "version")}
         item.update(facilitator_name=who.get(g.facilitator_id),
                     video_url=g.video_url if member else None,
                     registered_count=c[g.id].registered, waiting_count=c[g.id].waiting,
@@ -165,17 +197,19 @@ class Groups(MethodView):
     @blp.arguments(NewGroupSchema)
     @blp.response(201, GroupDetailSchema)
     def post(self, data):
-        """Create a group that you facilitate, with its sessions (pair-aidants)."""
-        if "pair-aidant" not in service.roles():
+        """Create a group that you facilitate (pair-aidants), or that a pair-aidant of the
+        space facilitates (référents, ``facilitator_id``), with its sessions."""
+        if "pair-aidant" not in service.roles() and not service.is_referent():
             fail(Refused(403, "not_a_peer_helper",
                          "Seuls les pair-aidants créent et animent des groupes.",
                          "Only peer helpers create and facilitate groups."))
+        facilitator = data.pop("facilitator_id", None)
         values, errors = service.validate_group(data)
         if errors:
             fail(Refused(422, "validation_error", "Certaines données sont invalides.",
                          "Some fields are invalid.", details=errors))
         try:
-            group = service.create_group(values)
+            group = service.create_group(values, facilitator)
         except Refused as refused:
             db.session.rollback()
             fail(refused)
@@ -191,6 +225,48 @@ class GroupResource(MethodView):
     def get(self, groupe_id):
         """One group with its sessions (attendance as numbers only)."""
         return _group_payloads([_group(groupe_id)], detail=True)[0]
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(EditGroupSchema)
+    @blp.response(200, GroupDetailSchema)
+    def patch(self, data, groupe_id):
+        """Change a group's details (its facilitator or a référent)."""
+        group = _group(groupe_id)
+        version = data.pop("version")
+        current = {k: getattr(group, k) for k in (
+            "title", "theme", "place", "video_url", "capacity", "names_visible")}
+        values, errors = service.validate_edit({**current, **data})
+        if errors:
+            fail(Refused(422, "validation_error", "Certaines données sont invalides.",
+                         "Some fields are invalid.", details=errors))
+        try:
+            outcome = service.update_group(groupe_id, values, version)
+        except Refused as refused:
+            db.session.rollback()
+            fail(refused)
+        db.session.commit()
+        jobs.after_update(outcome, groupe_id)
+        return _group_payloads([service.get_group(groupe_id)], detail=True)[0]
+
+
+@blp.route("/groups/<int:groupe_id>/close")
+@employer_role()
+class CloseGroup(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(GroupVersionSchema)
+    @blp.response(200, GroupDetailSchema)
+    def post(self, data, groupe_id):
+        """Close a group (its facilitator or a référent): future sessions cancelled,
+        registered and waiting people told by e-mail, no more registration."""
+        _group(groupe_id)
+        try:
+            closing = service.close_group(groupe_id, data["version"])
+        except Refused as refused:
+            db.session.rollback()
+            fail(refused)
+        db.session.commit()
+        jobs.after_close(closing)
+        return _group_payloads([service.get_group(groupe_id)], detail=True)[0]
 
 
 @blp.route("/groups/<int:groupe_id>/participants")
@@ -254,6 +330,26 @@ class Cancel(MethodView):
         return payload
 
 
+@blp.route("/groups/<int:groupe_id>/participants/<int:profile_id>/unregister")
+@employer_role()
+class RemoveParticipant(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, RegistrationSchema)
+    def post(self, groupe_id, profile_id):
+        """The facilitator unregisters a participant (or takes them off the waiting list); a
+        freed place goes to the first person waiting. Both are told by e-mail."""
+        _group(groupe_id)
+        try:
+            outcome = service.remove_participant(groupe_id, profile_id)
+        except Refused as refused:
+            db.session.rollback()
+            fail(refused)
+        payload = _registration_payload(outcome)
+        db.session.commit()
+        jobs.after_remove(outcome, groupe_id)
+        return payload
+
+
 # --- sessions -------------------------------------------------------------------------------
 
 def _session(seance_id):
@@ -284,7 +380,7 @@ class Attendance(MethodView):
         """Take attendance (the group's facilitator only)."""
         _session(seance_id)
         try:
-            seance = service.take_attendance(seance_id, data["present"])
+            seance = service.take_attendance(seance_id, data["present"], data["version"])
         except Refused as refused:
             db.session.rollback()
             fail(refused)

@@ -1,6 +1,7 @@
 """E-mails of the groupes model, all sent through RQ jobs after commit: the reminder the day
 before a session (a periodic job, see ``Groupes.periodic_jobs``), a waiting-list promotion,
-a cancelled session, a cancelled registration.
+a cancelled session, a cancelled registration (by the person, or by the facilitator), a
+closed group (its future sessions cancelled: one message per person, not one per session).
 
 The messages name neither the group nor its theme (a theme can say something about health):
 only that it is a peer group of the employer, the date, and where to read the rest."""
@@ -77,6 +78,60 @@ def notify_registration_cancelled(profile_id: int) -> None:
     notify_people([profile_id], "Votre désinscription est enregistrée",
                   "Bonjour,\n\nVotre désinscription d'un groupe de pair-aidance est "
                   "enregistrée. Vous pouvez vous réinscrire à tout moment dans Entrepairs.")
+
+
+def notify_registration_removed(profile_id: int) -> None:
+    """Job: tell a person that the facilitator unregistered them."""
+    notify_people([profile_id], "Vous avez été désinscrit d'un groupe",
+                  "Bonjour,\n\nLa personne qui anime un groupe de pair-aidance auquel vous "
+                  "étiez inscrit (ou sur la liste d'attente) vous en a désinscrit. Si vous "
+                  "pensez qu'il s'agit d'une erreur, écrivez-lui ou réinscrivez-vous dans "
+                  "Entrepairs.")
+
+
+def notify_group_closed(profile_ids, starts_at_isos, waiting_ids=()) -> None:
+    """Job: the session-cancellation message of a whole group that closes: the registered
+    people learn that the sessions to come are cancelled, the people waiting that the waiting
+    list is closed."""
+    starts = sorted(datetime.fromisoformat(x) for x in starts_at_isos)
+    if profile_ids:
+        if starts:
+            dates = ("La prochaine séance, prévue le " + _when(starts[0]) + ", et les suivantes "
+                     "sont annulées." if len(starts) > 1 else
+                     "La séance prévue le " + _when(starts[0]) + " est annulée.")
+        else:
+            dates = "Il n'avait plus de séance à venir."
+        notify_people(profile_ids, "Séances de groupe annulées : le groupe est clos",
+                      "Bonjour,\n\nUn groupe de pair-aidance auquel vous êtes inscrit est "
+                      f"clos. {dates}\n\nVous pouvez rejoindre un autre groupe dans Entrepairs.")
+    if waiting_ids:
+        notify_people(waiting_ids, "Liste d'attente close : le groupe est clos",
+                      "Bonjour,\n\nUn groupe de pair-aidance dont vous étiez sur la liste "
+                      "d'attente est clos : aucune place ne se libérera. Vous pouvez rejoindre "
+                      "un autre groupe dans Entrepairs.")
+
+
+def after_remove(outcome, groupe_id: int) -> None:
+    """Enqueue the e-mails of a participant unregistered by the facilitator (after commit)."""
+    slug = current_tenant().slug
+    enqueue(notify_registration_removed, outcome.inscription.profile_id, tenant=slug)
+    if outcome.promoted:
+        enqueue(notify_promoted, list(outcome.promoted), groupe_id, tenant=slug)
+
+
+def after_update(outcome, groupe_id: int) -> None:
+    """Enqueue the e-mails of people promoted by a larger capacity (after commit)."""
+    if outcome is not None and outcome.promoted:
+        enqueue(notify_promoted, list(outcome.promoted), groupe_id,
+                tenant=current_tenant().slug)
+
+
+def after_close(closing) -> None:
+    """Enqueue the e-mails of a closed group (after commit)."""
+    if closing.registered_ids or closing.waiting_ids:
+        enqueue(notify_group_closed, list(closing.registered_ids),
+                [s.isoformat() for s in closing.cancelled_starts], list(closing.waiting_ids),
+                tenant=current_tenant().slug)
 
 
 def after_cancel(outcome, groupe_id: int) -> None:

@@ -60,6 +60,8 @@ class Groupe(TenantModel):
     #: Whether participants see each other's names (the facilitator always does).
     names_visible: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     status: Mapped[str] = mapped_column(sa.String(20), default="open", server_default="open")
+    #: When the group was closed (its future sessions cancelled, no more registration).
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now())
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -83,6 +85,8 @@ class Seance(TenantModel):
     #: When the facilitator took attendance (the session was held).
     attendance_taken_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     reminder_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Bumped at each attendance taken: a stale attendance form is refused (409).
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Inscription(TenantModel):

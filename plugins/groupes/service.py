@@ -17,13 +17,35 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Refused, Profile, db, record, settings_of
+from plugins.base import Refused, Profile, current_tenant, db, record, settings_of
 from plugins.groupes.models import RECURRENCES, Groupe, Inscription, Presence, Seance
 
 NAME = "groupes"
 PARIS = ZoneInfo("Europe/Paris")
 
+#: The network's memberships, read (never written) to list the employer's pair-aidants; a
+#: table clause rather than an import of the core's model (plugins import plugins.base only).
+_membership = sa.table("membership", sa.column("user_id"), sa.column("tenant_id"),
+                       sa.column("role"), schema="network")
 
+
+def stale_group() -> Refused:
+    return Refused(409, "stale_version",
+                   "Une autre personne a modifié ce groupe pendant que vous le consultiez. "
+                   "Rien n'a été enregistré : voici la version actuelle.",
+                   "Someone else changed this group since you opened it. Nothing was saved.")
+
+
+def stale_attendance() -> Refused:
+    return Refused(409, "stale_version",
+                   "L'appel de cette séance a été modifié pendant que vous le consultiez. "
+                   "Rien n'a été enregistré : voici l'appel actuel.",
+                   "This session's attendance changed since you opened it. Nothing was saved.")
+
+
+def closed_group(what: str, what_en: str) -> Refused:
+    return Refused(409, "group_closed", f"Ce groupe est clos : {what}.",
+                   f"This group is closed: {what_en}.")
 
 
 def not_found() -> Refused:
@@ -109,31 +131,54 @@ def schedule(recurrence: str, first: datetime | None, count: int,
     return [step(first, i) for i in range(count)]
 
 
-def validate_group(data: dict) -> tuple[dict, dict]:
-    """(values, errors by field) for a new group."""
+def _text(data: dict, name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _validate_details(data: dict, errors: dict) -> dict:
+    """The fields a group's creator and its editors both set: name, theme, place or video
+    link, capacity, whether names are visible."""
     conf = settings()
-    errors: dict[str, str] = {}
-    title = data.get("title")
-    title = title.strip() if isinstance(title, str) else ""
+    title = _text(data, "title")
     if not title:
         errors["title"] = "Saisissez le nom du groupe."
     elif len(title) > 120:
         errors["title"] = "Le nom du groupe doit faire 120 caractères au plus."
-    theme = data.get("theme")
-    theme = theme.strip() if isinstance(theme, str) else ""
+    theme = _text(data, "theme")
     if not theme:
         errors["theme"] = "Saisissez le thème du groupe."
     elif len(theme) > 500:
         errors["theme"] = "Le thème doit faire 500 caractères au plus."
-    place = (data.get("place") or "").strip() if isinstance(data.get("place") or "", str) else ""
-    video = (data.get("video_url") or "").strip() \
-        if isinstance(data.get("video_url") or "", str) else ""
+    place, video = _text(data, "place"), _text(data, "video_url")
     if not place and not video:
         errors["place"] = "Indiquez un lieu ou un lien de visioconférence."
     elif len(place) > 200:
         errors["place"] = "Le lieu doit faire 200 caractères au plus."
     if video and not (video.startswith("https://") and len(video) <= 500):
         errors["video_url"] = "Saisissez un lien qui commence par https:// (500 caractères au plus)."
+    try:
+        capacity = data.get("capacity")
+        if isinstance(capacity, bool):
+            raise ValueError
+        capacity = int(capacity)
+        if not 2 <= capacity <= conf["max_capacity"]:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["capacity"] = (f"Saisissez un nombre de places entre 2 et {conf['max_capacity']}.")
+        capacity = None
+    names_visible = data.get("names_visible")
+    if names_visible is None:
+        names_visible = conf["names_visible_default"]
+    return {"title": title, "theme": theme, "place": place or None, "video_url": video or None,
+            "capacity": capacity, "names_visible": bool(names_visible)}
+
+
+def validate_group(data: dict) -> tuple[dict, dict]:
+    """(values, errors by field) for a new group."""
+    conf = settings()
+    errors: dict[str, str] = {}
+    details = _validate_details(data, errors)
     recurrence = data.get("recurrence")
     if recurrence not in RECURRENCES:
         errors["recurrence"] = "Choisissez la fréquence des séances dans la liste."
@@ -144,13 +189,6 @@ def validate_group(data: dict) -> tuple[dict, dict]:
     except (TypeError, ValueError):
         errors["duration_minutes"] = "Saisissez une durée en minutes, entre 15 et 480."
         duration = None
-    try:
-        capacity = int(data.get("capacity"))
-        if not 2 <= capacity <= conf["max_capacity"]:
-            raise ValueError
-    except (TypeError, ValueError):
-        errors["capacity"] = (f"Saisissez un nombre de places entre 2 et {conf['max_capacity']}.")
-        capacity = None
     first, count, custom = None, 0, []
     if recurrence == "custom":
         raw = data.get("dates") or []
@@ -180,37 +218,93 @@ def validate_group(data: dict) -> tuple[dict, dict]:
                                         f"{conf['max_sessions']}.")
     if errors:
         return {}, errors
-    names_visible = data.get("names_visible")
-    if names_visible is None:
-        names_visible = conf["names_visible_default"]
-    return {"title": title, "theme": theme, "place": place or None, "video_url": video or None,
-            "recurrence": recurrence, "duration_minutes": duration, "capacity": capacity,
-            "names_visible": bool(names_visible),
+    return {**details, "recurrence": recurrence, "duration_minutes": duration,
             "starts": schedule(recurrence, first, count, custom)}, {}
 
 
-def create_group(values: dict) -> Groupe:
-    """A pair-aidant creates a group that they facilitate, with its sessions."""
+def validate_edit(data: dict) -> tuple[dict, dict]:
+    """(values, errors by field) for a group's new details. The recurrence and the sessions
+    are not edited here: a session is cancelled one by one (``cancel_session``)."""
+    errors: dict[str, str] = {}
+    details = _validate_details(data, errors)
+    return ({}, errors) if errors else (details, {})
+
+
+# --- the employer's pair-aidants ---------------------------------------------------------------
+
+def peer_helpers() -> dict[int, str]:
+    """Active programme profiles of people who hold the pair-aidant role in this employer
+    space, by profile id (sorted by name): who may facilitate a group."""
+    tenant = current_tenant()
+    helpers = sa.select(_membership.c.user_id).where(
+        _membership.c.tenant_id == tenant.id, _membership.c.role == "pair-aidant")
+    rows = db.session.execute(
+        sa.select(Profile.id, Profile.display_name)
+        .where(Profile.user_id.in_(helpers), Profile.status == "active")
+        .order_by(Profile.display_name, Profile.id)).all()
+    return {r.id: r.display_name for r in rows}
+
+
+def facilitator_for(raw) -> int:
+    """The profile id of the group's facilitator: the current pair-aidant, or the pair-aidant
+    a référent chose (``raw``, a profile id). Refused otherwise, before anything is written."""
     me = my_profile()
-    if me is None or "pair-aidant" not in roles():
-        raise Refused(403, "not_a_peer_helper",
-                      "Seuls les pair-aidants créent et animent des groupes.",
-                      "Only peer helpers create and facilitate groups.")
+    chosen = None
+    if raw not in (None, ""):
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            chosen = int(raw)
+        except (TypeError, ValueError):
+            chosen = -1
+    if chosen is None or (me is not None and chosen == me.id and "pair-aidant" in roles()):
+        if me is None or "pair-aidant" not in roles():
+            if is_referent():
+                raise Refused(422, "facilitator_required",
+                              "Choisissez le pair-aidant qui animera le groupe.",
+                              "Choose the peer helper who will facilitate the group.",
+                              field="facilitator_id")
+            raise Refused(403, "not_a_peer_helper",
+                          "Seuls les pair-aidants créent et animent des groupes.",
+                          "Only peer helpers create and facilitate groups.")
+        return me.id
+    if not is_referent():
+        raise Refused(403, "not_referent",
+                      "Seul un référent peut créer un groupe animé par un autre pair-aidant. "
+                      "Rien n'a été enregistré.",
+                      "Only a référent may create a group facilitated by someone else.")
+    if chosen not in peer_helpers():
+        raise Refused(422, "not_a_peer_helper_here",
+                      "Cette personne n'est pas pair-aidante dans cet espace : choisissez "
+                      "l'animateur parmi les pair-aidants de la liste. Rien n'a été enregistré.",
+                      "This person is not a peer helper of this employer.",
+                      field="facilitator_id")
+    return chosen
+
+
+def create_group(values: dict, facilitator_id=None) -> Groupe:
+    """A pair-aidant creates a group that they facilitate, or a référent creates one for a
+    pair-aidant of the employer (``facilitator_id``), with its sessions."""
+    facilitator = facilitator_for(facilitator_id)
     starts = values.pop("starts")
-    group = Groupe(facilitator_id=me.id, status="open", version=1, **values)
+    group = Groupe(facilitator_id=facilitator, status="open", version=1, **values)
     db.session.add(group)
     db.session.flush()
     for start in starts:
         db.session.add(Seance(groupe_id=group.id, starts_at=start,
                               ends_at=start + timedelta(minutes=group.duration_minutes)))
-    record("create", "groupes_groupe", group.id, sessions=len(starts))
+    record("create", "groupes_groupe", group.id, sessions=len(starts),
+           on_behalf=facilitator != my_id())
     return group
 
 
 # --- reading ----------------------------------------------------------------------------------
 
 def get_group(groupe_id: int, lock: bool = False) -> Groupe:
-    group = db.session.get(Groupe, groupe_id, with_for_update=lock)
+    """The group; with ``lock``, its row locked and its values re-read once the lock is held
+    (an object read earlier in the request would otherwise keep values another transaction
+    has since changed)."""
+    group = db.session.get(Groupe, groupe_id, with_for_update=lock, populate_existing=lock)
     if group is None:
         raise not_found()
     return group
@@ -413,10 +507,137 @@ def cancel(groupe_id: int, profile_id: int | None = None) -> Outcome:
     return Outcome(row, promoted)
 
 
+def remove_participant(groupe_id: int, profile_id: int) -> Outcome:
+    """The facilitator unregisters a participant (or takes someone off the waiting list); a
+    freed seat goes to the first person waiting, as when a person leaves by themselves.
+
+    The référent is refused: they never see participants' names, so they cannot choose whom
+    to unregister (the facilitator does it)."""
+    group = get_group(groupe_id, lock=True)
+    if my_id() is None or my_id() != group.facilitator_id:
+        raise Refused(403, "not_your_group",
+                      "Seul le pair-aidant qui anime ce groupe peut désinscrire un participant "
+                      "(le référent ne voit pas les noms des participants). Rien n'a changé.",
+                      "Only the group's facilitator may unregister a participant.")
+    row = db.session.execute(sa.select(Inscription).where(
+        Inscription.groupe_id == group.id, Inscription.profile_id == profile_id)
+    ).scalar_one_or_none()
+    if row is None or row.status == "cancelled":
+        raise Refused(409, "not_registered",
+                      "Cette personne n'est ni inscrite ni sur la liste d'attente de ce groupe : "
+                      "rien n'a changé.", "This person is not registered to this group.")
+    outcome = cancel(group.id, profile_id)
+    record("remove_participant", "groupes_groupe", group.id, promoted=len(outcome.promoted))
+    return outcome
+
+
+# --- editing and closing a group --------------------------------------------------------------
+
+def may_manage(group: Groupe) -> bool:
+    """The facilitator and the référents edit and close a group."""
+    return is_referent() or (my_id() is not None and my_id() == group.facilitator_id)
+
+
+def _require_manager(group: Groupe, what: str, what_en: str) -> None:
+    if not may_manage(group):
+        raise Refused(403, "not_your_group",
+                      f"Seuls le pair-aidant qui anime ce groupe et les référents peuvent "
+                      f"{what}. Rien n'a été enregistré.",
+                      f"Only the group's facilitator and the référents may {what_en}.")
+
+
+def _check_version(group: Groupe, expected) -> None:
+    if expected is None or expected != group.version:
+        raise stale_group()
+
+
+def _compact_seats(group: Groupe) -> None:
+    """Renumber the registered people's seats 1, 2, 3... (in their order) so that a lower
+    capacity still holds every seat. Row by row, lowest first: each new number is free when
+    it is written (the unique constraint is checked at once)."""
+    for number, row in enumerate(registered(group.id), start=1):
+        if row.seat != number:
+            row.seat = number
+            db.session.flush()
+
+
+def update_group(groupe_id: int, values: dict, expected_version) -> Outcome | None:
+    """The facilitator or a référent changes a group's details. Lowering the number of places
+    below the people already registered is refused (nobody loses a place they were given);
+    raising it promotes people from the waiting list at once. Returns the promotions (an
+    ``Outcome`` without inscription) for the e-mails."""
+    group = get_group(groupe_id, lock=True)
+    _require_manager(group, "modifier ce groupe", "edit this group")
+    _check_version(group, expected_version)
+    if group.status != "open":
+        raise closed_group("il ne peut plus être modifié", "it can no longer be edited")
+    taken = counts([group.id])[group.id].registered
+    if values["capacity"] < taken:
+        raise Refused(409, "capacity_below_registered",
+                      f"{taken} personnes sont déjà inscrites : le groupe ne peut pas avoir moins "
+                      f"de {taken} places. Gardez au moins {taken} places, ou désinscrivez "
+                      "d'abord des participants. Rien n'a été enregistré.",
+                      f"{taken} people are registered: the group needs at least {taken} places.",
+                      field="capacity")
+    old_capacity = group.capacity
+    if values["capacity"] < old_capacity:
+        _compact_seats(group)
+    changed = sorted(k for k, v in values.items() if getattr(group, k) != v)
+    for key, value in values.items():
+        setattr(group, key, value)
+    group.version += 1
+    db.session.flush()  # the capacity reaches the registrations (ON UPDATE CASCADE)
+    db.session.expire_all()
+    group = get_group(groupe_id)
+    promoted = []
+    if group.capacity > old_capacity:
+        while (who := _promote_next(group)) is not None:
+            promoted.append(who)
+    record("update", "groupes_groupe", group.id, fields=changed, promoted=len(promoted))
+    return Outcome(None, promoted)
+
+
+@dataclass
+class Closing:
+    group: Groupe
+    #: Start of each future session cancelled by the closing.
+    cancelled_starts: list[datetime]
+    #: Who is told: the registered people, and those who were waiting.
+    registered_ids: list[int]
+    waiting_ids: list[int]
+
+
+def close_group(groupe_id: int, expected_version) -> Closing:
+    """The facilitator or a référent closes a group: its future sessions are cancelled, its
+    waiting list is emptied (nobody will be promoted), nobody can register any more. Past
+    sessions, their attendance and the registrations stay, for the figures."""
+    group = get_group(groupe_id, lock=True)
+    _require_manager(group, "clore ce groupe", "close this group")
+    _check_version(group, expected_version)
+    if group.status != "open":
+        raise closed_group("il a déjà été clos, rien n'a changé", "it is already closed")
+    future = db.session.execute(sa.select(Seance).where(
+        Seance.groupe_id == group.id, Seance.starts_at > now(), Seance.cancelled.is_(False))
+        .order_by(Seance.starts_at).with_for_update()).scalars().all()
+    for seance in future:
+        seance.cancelled = True
+    registered_ids = [r.profile_id for r in registered(group.id)]
+    waits = waiting(group.id)
+    waiting_ids = [r.profile_id for r in waits]
+    for row in waits:
+        row.status, row.rank = "cancelled", None
+    group.status, group.closed_at = "closed", now()
+    group.version += 1
+    db.session.flush()
+    record("close", "groupes_groupe", group.id, sessions_cancelled=len(future),
+           registered=len(registered_ids), waiting=len(waiting_ids))
+    return Closing(group, [s.starts_at for s in future], registered_ids, waiting_ids)
+
+
 # --- sessions ---------------------------------------------------------------------------------
 
 def get_session(seance_id: int, lock: bool = False) -> tuple[Seance, Groupe]:
-    seance = db.session.get(Seance, seance_id, with_for_update=lock)
+    seance = db.session.get(Seance, seance_id, with_for_update=lock, populate_existing=lock)
     if seance is None:
         raise Refused(404, "not_found", "Cette séance n'existe pas.", "No such session.")
     return seance, db.session.get(Groupe, seance.groupe_id)
@@ -435,11 +656,14 @@ def attendance_of(seance_id: int) -> dict[int, bool]:
                                    .where(Presence.seance_id == seance_id)).all())
 
 
-def take_attendance(seance_id: int, present_ids) -> Seance:
+def take_attendance(seance_id: int, present_ids, expected_version) -> Seance:
     """The facilitator records who came (among the registered people) to a session that has
-    started; taking it again replaces the previous record."""
+    started; taking it again replaces the previous record. ``expected_version`` is the
+    session's version the form was drawn from: a stale one is refused (409), nothing written."""
     seance, group = get_session(seance_id, lock=True)
     _require_facilitator(group, "faire l'appel de cette séance", "take this session's attendance")
+    if expected_version is None or expected_version != seance.version:
+        raise stale_attendance()
     if seance.cancelled:
         raise Refused(409, "session_cancelled",
                       "Cette séance est annulée : il n'y a pas d'appel à faire.",
@@ -462,6 +686,7 @@ def take_attendance(seance_id: int, present_ids) -> Seance:
         db.session.add(Presence(seance_id=seance.id, profile_id=pid, present=pid in present))
     first_time = seance.attendance_taken_at is None
     seance.attendance_taken_at = now()
+    seance.version += 1
     db.session.flush()
     if first_time:
         from server.signals import session_held

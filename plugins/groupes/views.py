@@ -1,5 +1,6 @@
-"""The groupes pages: the list of groups, creating one, a group's page (registration, waiting
-list, sessions), a session's page (attendance, cancellation)."""
+"""The groupes pages: the list of groups, creating one (a pair-aidant for themselves, a référent
+for a pair-aidant), a group's page (registration, waiting list, sessions, unregistering a
+participant), editing and closing a group, a session's page (attendance, cancellation)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,16 @@ GROUP_LABELS = {"title": "Nom du groupe", "theme": "Thème", "place": "Lieu",
                 "video_url": "Lien de visioconférence", "recurrence": "Fréquence",
                 "first_session": "Première séance", "sessions_count": "Nombre de séances",
                 "dates": "Dates des séances", "duration_minutes": "Durée",
-                "capacity": "Nombre de places"}
+                "capacity": "Nombre de places", "facilitator_id": "Animateur du groupe",
+                "names_visible": "Noms des participants"}
+EDIT_FIELDS = ("title", "theme", "place", "video_url", "capacity")
+
+
+def _version():
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
 
 
 def _common():
@@ -56,14 +66,17 @@ def index():
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
-@employer_role("pair-aidant")
+@employer_role("pair-aidant", "referent")
 def new():
     conf = service.settings()
+    me = service.my_id()
+    helpers = service.peer_helpers() if service.is_referent() else {}
     values = {"title": "", "theme": "", "place": "", "video_url": "", "recurrence": "weekly",
               "first_session": "", "sessions_count": "6", "dates": "",
               "duration_minutes": str(conf["default_duration_minutes"]),
               "capacity": str(conf["default_capacity"]),
-              "names_visible": conf["names_visible_default"]}
+              "names_visible": conf["names_visible_default"],
+              "facilitator_id": str(me) if me in helpers else ""}
     errors: dict = {}
     status = 200
     if request.method == "POST":
@@ -72,18 +85,24 @@ def new():
         raw["names_visible"] = f.get("names_visible") == "oui"
         values = raw
         cleaned, errors = service.validate_group(dict(raw))
+        if (service.is_referent() and "pair-aidant" not in service.roles()
+                and not raw["facilitator_id"]):
+            errors["facilitator_id"] = "Choisissez le pair-aidant qui animera le groupe."
+        status = 400
         if not errors:
             try:
-                group = service.create_group(cleaned)
+                group = service.create_group(cleaned, raw["facilitator_id"] or None)
             except Refused as refused:
                 db.session.rollback()
-                abort(refused.status)
-            db.session.commit()
-            flash("Le groupe est créé avec ses séances. Les personnes de l'espace peuvent "
-                  "maintenant s'y inscrire.", "success")
-            return redirect(url_for("groupes.groupe", groupe_id=group.id))
-        status = 400
-    return render_template("groupes/new.html", values=values, errors=errors,
+                if refused.field is None:
+                    abort(refused.status)
+                errors, status = {refused.field: refused.message}, refused.status
+            else:
+                db.session.commit()
+                flash("Le groupe est créé avec ses séances. Les personnes de l'espace peuvent "
+                      "maintenant s'y inscrire.", "success")
+                return redirect(url_for("groupes.groupe", groupe_id=group.id))
+    return render_template("groupes/new.html", values=values, errors=errors, helpers=helpers,
                            labels=GROUP_LABELS, **_common()), status
 
 
@@ -100,7 +119,8 @@ def _group_page(groupe_id: int, status: int = 200, problem: Refused | None = Non
         position=service.waiting_position(mine) if mine else None,
         attendance=_attendance_numbers(seances),
         facilitator=service.names([group.facilitator_id]).get(group.facilitator_id),
-        problem=problem, now=service.now(), **_common()), status
+        problem=problem, now=service.now(), may_manage=service.may_manage(group),
+        **_common()), status
 
 
 @bp.route("/<int:groupe_id>")
@@ -141,6 +161,98 @@ def unregister(groupe_id: int):
                          after=lambda o: jobs.after_cancel(o, groupe_id))
 
 
+@bp.route("/<int:groupe_id>/participants/<int:profile_id>/desinscrire", methods=["POST"])
+@employer_role()
+def remove_participant(groupe_id: int, profile_id: int):
+    return _group_action(groupe_id, lambda: service.remove_participant(groupe_id, profile_id),
+                         "La personne est désinscrite et prévenue par courriel. Si quelqu'un "
+                         "attendait, sa place lui a été donnée.",
+                         after=lambda o: jobs.after_remove(o, groupe_id))
+
+
+def _managed_group(groupe_id: int):
+    """The group, if the current person may edit and close it (403 otherwise)."""
+    try:
+        group = service.get_group(groupe_id)
+    except Refused:
+        abort(404)
+    if not service.may_manage(group):
+        abort(403)
+    return group
+
+
+def _edit_values(group) -> dict:
+    return {"title": group.title, "theme": group.theme, "place": group.place or "",
+            "video_url": group.video_url or "", "capacity": str(group.capacity),
+            "names_visible": group.names_visible, "version": group.version}
+
+
+@bp.route("/<int:groupe_id>/modifier", methods=["GET", "POST"])
+@employer_role()
+def edit(groupe_id: int):
+    group = _managed_group(groupe_id)
+    values, errors, problem, status = _edit_values(group), {}, None, 200
+    if group.status != "open":
+        problem, status = service.closed_group("il ne peut plus être modifié",
+                                               "it can no longer be edited"), 409
+    elif request.method == "POST":
+        f = request.form
+        raw = {k: f.get(k, "") for k in EDIT_FIELDS}
+        raw["names_visible"] = f.get("names_visible") == "oui"
+        values = {**raw, "version": f.get("version", "")}
+        cleaned, errors = service.validate_edit(dict(raw))
+        status = 400
+        if not errors:
+            try:
+                outcome = service.update_group(groupe_id, cleaned, _version())
+            except Refused as refused:
+                db.session.rollback()
+                status = refused.status
+                if refused.field:
+                    errors = {refused.field: refused.message}
+                else:
+                    problem = refused
+                    if refused.code == "stale_version":  # show the current version
+                        values = _edit_values(service.get_group(groupe_id))
+            else:
+                db.session.commit()
+                jobs.after_update(outcome, groupe_id)
+                flash("Les modifications du groupe sont enregistrées."
+                      + (" Des places se sont ouvertes : les premières personnes de la liste "
+                         "d'attente sont inscrites et prévenues par courriel."
+                         if outcome.promoted else ""), "success")
+                return redirect(url_for("groupes.groupe", groupe_id=groupe_id))
+    counts = service.counts([group.id])[group.id]
+    return render_template("groupes/edit.html", group=service.get_group(groupe_id),
+                           values=values, errors=errors, problem=problem, labels=GROUP_LABELS,
+                           registered_count=counts.registered, **_common()), status
+
+
+@bp.route("/<int:groupe_id>/clore", methods=["GET", "POST"])
+@employer_role()
+def close(groupe_id: int):
+    group = _managed_group(groupe_id)
+    problem, status = None, 200
+    if request.method == "POST":
+        try:
+            closing = service.close_group(groupe_id, _version())
+        except Refused as refused:
+            db.session.rollback()
+            problem, status = refused, refused.status
+        else:
+            db.session.commit()
+            jobs.after_close(closing)
+            flash("Le groupe est clos. Ses séances à venir sont annulées et les personnes "
+                  "inscrites ou en attente sont prévenues par courriel.", "success")
+            return redirect(url_for("groupes.groupe", groupe_id=groupe_id))
+    group = service.get_group(groupe_id)
+    future = [s for s in service.sessions_of(group.id)
+              if s.starts_at > service.now() and not s.cancelled]
+    return render_template("groupes/close.html", group=group, future=future,
+                           counts=service.counts([group.id])[group.id], problem=problem,
+                           **_common()), status
+
+
 def _session_page(seance_id: int, status: int = 200, problem: Refused | None = None):
     try:
         seance, group = service.get_session(seance_id)
@@ -160,7 +272,7 @@ def seance(seance_id: int):
     if request.method == "GET":
         return _session_page(seance_id)
     try:
-        service.take_attendance(seance_id, request.form.getlist("present"))
+        service.take_attendance(seance_id, request.form.getlist("present"), _version())
     except Refused as refused:
         db.session.rollback()
         if refused.status == 404:
