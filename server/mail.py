@@ -30,6 +30,8 @@ class Message:
     subject: str
     text: str
     html: str
+    #: Files joined to the message: ``(filename, "maintype/subtype", bytes)`` each.
+    attachments: tuple = ()
 
     @classmethod
     def from_templates(cls, to: str, subject: str, template: str, **context) -> Message:
@@ -92,6 +94,9 @@ def to_email_message(message: Message, sender: str) -> EmailMessage:
     email["Message-ID"] = make_msgid(domain=domain)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    for filename, content_type, data in message.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        email.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=filename)
     return email
 
 
@@ -105,10 +110,11 @@ def smtp_send(email: EmailMessage, config) -> None:
         smtp.send_message(email)
 
 
-def notify_people(profile_ids, subject: str, text: str) -> list:
+def notify_people(profile_ids, subject: str, text: str, attachments: tuple = ()) -> list:
     """E-mail people of the current employer space by their programme profile ids (call after
     commit). The text must hold nothing about anyone's health: e-mail is not a confidential
-    channel. Returns the jobs."""
+    channel. ``attachments`` as in ``Message`` (the outbox keeps the text only). Returns the
+    jobs."""
     from markupsafe import escape
 
     from server.auth.models import User
@@ -121,5 +127,6 @@ def notify_people(profile_ids, subject: str, text: str) -> list:
     ).scalars().all()
     html = "".join(f"<p>{escape(paragraph)}</p>" for paragraph in text.split("\n\n"))
     slug = current_tenant().slug
-    return [send(Message(to=email, subject=subject, text=text, html=html), tenant=slug)
+    return [send(Message(to=email, subject=subject, text=text, html=html,
+                         attachments=tuple(attachments)), tenant=slug)
             for email in rows]

@@ -115,7 +115,7 @@ def move_slot(app, ref, slot_id: int, starts_at: datetime) -> None:
 def fill_permanences_tables(app, ref) -> None:
     """Put at least one row in every ``permanences_*`` table of ``ref`` (for whole-schema
     snapshot tests such as tests/test_isolation.py): a slot with an anonymous booking, a free
-    slot, a cancelled booking."""
+    slot, a cancelled booking, a weekly series of two slots."""
     enable_permanences(app, ref)
     helper = person(app, ref, "pair-aidant")
     seeker = person(app, ref, "pair-aide")
@@ -126,3 +126,5 @@ def fill_permanences_tables(app, ref) -> None:
     assert r.status_code == 201, r.json
     r = seeker.api("post", f"/slots/{free['id']}/cancel-booking")
     assert r.status_code == 200, r.json
+    weekly = offer(helper, in_days(6), repeat_weeks=2)  # a series (its id for /series/<id>)
+    assert len(weekly) == 2 and weekly[0]["series_id"] is not None

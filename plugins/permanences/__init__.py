@@ -15,8 +15,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from marshmallow import Schema, fields, validate
 
-from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, current_tenant,
-                          db)
+from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, TimeSpent,
+                          current_tenant, db)
 
 HERE = Path(__file__).parent
 
@@ -112,6 +112,18 @@ class Permanences(ProgrammeModel):
                       breakdown=(("Réservations annulées", cancelled),
                                  ("Créneaux annulés par le pair-aidant", slots_cancelled))),
         ]
+
+    def time_spent(self, period) -> list[TimeSpent]:
+        """Slots held in the period (started, not cancelled by the pair-aidant), booked or not:
+        the pair-aidant was there for the whole slot either way."""
+        start, end = _bounds(period)
+        now = datetime.now(timezone.utc)
+        rows = db.session.execute(_within(
+            sa.select(Slot.helper_id, sa.func.sum(Slot.duration_minutes))
+            .where(Slot.cancelled_at.is_(None), Slot.starts_at <= now),
+            Slot.starts_at, start, end).group_by(Slot.helper_id)).all()
+        return [TimeSpent(profile_id=r[0], activity="Permanences tenues",
+                          hours=round(r[1] / 60, 2)) for r in rows]
 
     def calendar_events(self, profile_id: int, start, end) -> list[CalendarEvent]:
         """Slots booked by the person, and slots they run (the booker's pseudonym when the

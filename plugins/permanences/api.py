@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from plugins.base import raise_refusal, check_json_body, db, employer_role
-from plugins.permanences import jobs, service
+from plugins.permanences import jobs, service, views
 from plugins.permanences.models import MODES
 from plugins.permanences.service import Refused
 
@@ -176,6 +176,7 @@ class Book(MethodView):
             db.session.rollback()
             fail(refused)
         db.session.commit()
+        views.send_confirmation(booking)
         return _booking_payload(booking, db.session.get(service.Slot, slot_id))
 
 
@@ -212,6 +213,80 @@ class CancelSlot(MethodView):
         db.session.commit()
         jobs.tell_slot_cancelled(slot, booking)
         return _slot_payloads([slot])[0]
+
+
+class SeriesSchema(Schema):
+    series_id = fields.Integer()
+    helper_id = fields.Integer()
+    helper_name = fields.String()
+    slots = fields.Nested(SlotSchema, many=True)
+
+
+class CancelSeriesSchema(Schema):
+    from_date = fields.String(load_default=None, allow_none=True, metadata={
+        "format": "date", "description": "Premier jour (heure de Paris) des créneaux à annuler, "
+        "par exemple 2026-03-03 ; aujourd'hui si absent. Les créneaux passés ne changent "
+        "jamais."})
+
+
+class CancelledSeriesSchema(Schema):
+    cancelled = fields.Nested(SlotSchema, many=True)
+    bookings_cancelled = fields.Integer(metadata={
+        "description": "Réservations annulées (leurs auteurs sont prévenus par courriel)."})
+
+
+def _series(series_id):
+    try:
+        return service.visible_series(series_id)
+    except Refused as refused:
+        fail(refused)
+
+
+@blp.route("/series/<int:series_id>")
+@employer_role("pair-aidant", "referent")
+class Series(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, SeriesSchema)
+    def get(self, series_id):
+        """Every slot of a weekly series (its pair-aidant or a référent)."""
+        slots = _series(series_id)
+        return {"series_id": series_id, "helper_id": slots[0].helper_id,
+                "helper_name": service.names([slots[0].helper_id]).get(slots[0].helper_id),
+                "slots": _slot_payloads(slots)}
+
+
+@blp.route("/series/<int:series_id>/cancel")
+@employer_role("pair-aidant", "referent")
+class CancelSeries(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(CancelSeriesSchema)
+    @blp.response(200, CancelledSeriesSchema)
+    def post(self, data, series_id):
+        """Cancel, in one transaction, every upcoming slot of a weekly series from
+        ``from_date`` (its pair-aidant or a référent); bookers are told by e-mail. 409
+        ``nothing_to_cancel`` when no slot is left to cancel from that day."""
+        slots = _series(series_id)
+        raw = data.get("from_date")
+        if raw is None:
+            from_day = service.now().astimezone(service.PARIS).date()
+        else:
+            from_day = service.parse_day(raw)
+            if from_day is None:
+                fail(Refused(422, "validation_error", "Certaines données sont invalides.",
+                             "Some fields are invalid.", details={
+                                 "from_date": "Saisissez une date valide, par exemple "
+                                              "2026-03-03."}))
+        me = service.my_profile()
+        by_helper = me is not None and slots[0].helper_id == me.id
+        try:
+            cancelled = service.cancel_series(series_id, from_day)
+        except Refused as refused:
+            db.session.rollback()
+            fail(refused)
+        db.session.commit()
+        jobs.tell_series_cancelled(cancelled, slots[0].helper_id, by_helper=by_helper)
+        return {"cancelled": _slot_payloads([s for s, _ in cancelled]),
+                "bookings_cancelled": sum(1 for _, b in cancelled if b is not None)}
 
 
 @blp.route("/bookings")

@@ -276,6 +276,10 @@ def book(slot_id: int, anonymous: bool) -> Booking:
     race (the loser gets ``slot_taken``, like someone who came second)."""
     me = my_profile()
     slot = visible_slot(slot_id)
+    # FOR SHARE: bookers do not wait for each other (the unique index decides between them),
+    # but a cancellation of the slot (FOR UPDATE) and a booking of it are serialised, so no
+    # booking lands on a slot cancelled at the same instant.
+    db.session.refresh(slot, with_for_update={"read": True})
     conf = settings()
     if me is None or me.status != "active":
         raise Refused(403, "not_eligible", "Votre participation ne vous permet pas de réserver.",
@@ -367,3 +371,99 @@ def cancel_slot(slot_id: int) -> tuple[Slot, Booking | None]:
         booking.cancelled_at = now()
     record("cancel", "permanences_slot", slot.id)
     return slot, booking
+
+
+# --- a weekly series ------------------------------------------------------------------------------
+
+def parse_day(value) -> date | None:
+    """« 03/03/2026 » or « 2026-03-03 », else None."""
+    return _parse_day(value)
+
+
+def series_slots(series_id: int, lock: bool = False) -> list[Slot]:
+    """Every slot of a series (created together by one recurrence), in time order; 404 when
+    there is no such series."""
+    q = sa.select(Slot).where(Slot.series_id == series_id).order_by(Slot.starts_at, Slot.id)
+    if lock:
+        q = q.with_for_update()
+    slots = db.session.execute(q).scalars().all()
+    if not slots:
+        raise Refused(404, "not_found", "Cette série de créneaux n'existe pas.",
+                      "No such series of slots.")
+    return slots
+
+
+def may_manage_series(slots: list[Slot]) -> bool:
+    """The series' pair-aidant, or a référent of the space."""
+    me = my_profile()
+    return is_referent() or (me is not None and slots[0].helper_id == me.id)
+
+
+def _refuse_not_yours() -> None:
+    raise Refused(403, "not_series_helper",
+                  "Seuls le pair-aidant qui anime cette série et les référents peuvent "
+                  "l'annuler.", "Only the series' peer helper or a referent may cancel it.")
+
+
+def from_moment(from_day: date) -> datetime:
+    """The start of ``from_day`` in Paris, or now when that is earlier: past slots are kept."""
+    return max(now(), datetime.combine(from_day, time.min, tzinfo=PARIS))
+
+
+def series_to_cancel(slots: list[Slot], from_day: date) -> list[Slot]:
+    start = from_moment(from_day)
+    return [s for s in slots if s.cancelled_at is None and s.starts_at >= start]
+
+
+def visible_series(series_id: int) -> list[Slot]:
+    """A series, to its pair-aidant or a référent (403 to anyone else)."""
+    slots = series_slots(series_id)
+    if not may_manage_series(slots):
+        _refuse_not_yours()
+    return slots
+
+
+def cancel_series(series_id: int, from_day: date) -> list[tuple[Slot, Booking | None]]:
+    """Cancel every slot of the series from ``from_day`` (Europe/Paris) that has not started
+    and is not already cancelled, in the caller's one transaction; their bookings are
+    cancelled too (the caller tells the bookers after commit). Slots already past are never
+    touched. Returns the slots cancelled, each with the booking it had."""
+    slots = series_slots(series_id, lock=True)
+    if not may_manage_series(slots):
+        _refuse_not_yours()
+    targets = series_to_cancel(slots, from_day)
+    if not targets:
+        raise Refused(409, "nothing_to_cancel",
+                      f"Cette série n'a aucun créneau à venir à partir du "
+                      f"{from_day.strftime('%d/%m/%Y')} : rien n'a été annulé.",
+                      "The series has no upcoming slot from that date.", field="a_partir_du")
+    bookings = {b.slot_id: b for b in db.session.execute(sa.select(Booking).where(
+        Booking.slot_id.in_([s.id for s in targets]), Booking.status == "booked")
+        .with_for_update()).scalars()}
+    at = now()
+    for slot in targets:
+        slot.cancelled_at = at
+        booking = bookings.get(slot.id)
+        if booking is not None:
+            booking.status = "cancelled"
+            booking.cancelled_at = at
+    record("cancel_series", "permanences_slot", series_id, count=len(targets),
+           from_day=from_day.isoformat())
+    return [(slot, bookings.get(slot.id)) for slot in targets]
+
+
+def upcoming_series(helper_id: int | None = None) -> list[dict]:
+    """Series that still have upcoming slots, with counts only (for the référent, or the
+    pair-aidant's own when ``helper_id`` is given): series id, pair-aidant, next slot, number
+    of upcoming slots and of those booked."""
+    t = now()
+    live = sa.select(Booking.slot_id).where(Booking.status == "booked")
+    q = (sa.select(Slot.series_id, Slot.helper_id, sa.func.min(Slot.starts_at).label("next"),
+                   sa.func.max(Slot.starts_at).label("last"),
+                   sa.func.count().label("upcoming"),
+                   sa.func.count().filter(Slot.id.in_(live)).label("booked"))
+         .where(Slot.series_id.is_not(None), Slot.cancelled_at.is_(None), Slot.starts_at > t)
+         .group_by(Slot.series_id, Slot.helper_id).order_by(sa.text("next"), Slot.series_id))
+    if helper_id is not None:
+        q = q.where(Slot.helper_id == helper_id)
+    return [dict(r._mapping) for r in db.session.execute(q)]

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from plugins.base import db, employer_role
 from plugins.permanences import jobs, service
-from plugins.permanences.models import MODES
+from plugins.permanences.models import MODES, Slot
 from plugins.permanences.service import Refused
 
 bp = Blueprint("permanences", __name__, template_folder=str(Path(__file__).parent / "templates"))
@@ -21,7 +21,7 @@ SLOT_LABELS = {"date": "Date", "time": "Heure de début", "duration_minutes": "D
 def _common():
     return {"modes": MODES, "conf": service.settings(), "is_referent": service.is_referent(),
             "is_helper": service.is_helper(), "roles": service.roles(),
-            "french": service.french}
+            "french": service.french, "paris": service.PARIS}
 
 
 @bp.route("/")
@@ -36,9 +36,16 @@ def index():
     who = service.names({s.helper_id for s in free} | {s.helper_id for _, s in mine}
                         | {b.booker_id for b in live.values() if not b.anonymous})
     counts = service.counts() if service.is_referent() else None
+    if service.is_referent():
+        series = service.upcoming_series()
+    elif me is not None and service.is_helper():
+        series = service.upcoming_series(me.id)
+    else:
+        series = []
+    who.update(service.names({r["helper_id"] for r in series} - set(who)))
     return render_template("permanences/index.html", free=free, mine=mine, run=run, live=live,
                            who=who, counts=counts, booker_label=service.booker_label,
-                           **_common())
+                           series=series, **_common())
 
 
 @bp.route("/creneaux/nouveau", methods=["GET", "POST"])
@@ -87,10 +94,12 @@ def _slot_page(slot_id: int, status: int = 200, problem: Refused | None = None):
     who = service.names({slot.helper_id} | ({booking.booker_id} if is_slot_helper and booking
                                              and not booking.anonymous else set()))
     booked_by = service.booker_label(booking, who) if is_slot_helper else None
+    series_link = (slot.series_id is not None and (is_slot_helper or service.is_referent())
+                   and slot.cancelled_at is None and slot.starts_at > service.now())
     return render_template(
         "permanences/slot.html", slot=slot, booking=booking, mine=mine,
         is_slot_helper=is_slot_helper, booked_by=booked_by, who=who, problem=problem,
-        now=service.now(), **_common()), status
+        now=service.now(), series_link=series_link, **_common()), status
 
 
 @bp.route("/creneaux/<int:slot_id>")
@@ -114,12 +123,23 @@ def _slot_action(slot_id: int, action, success, after=None):
     return redirect(url_for("permanences.slot", slot_id=slot_id))
 
 
+def send_confirmation(booking) -> None:
+    """After commit: the booking confirmation e-mail (with the .ics) to the booker only."""
+    slot = db.session.get(Slot, booking.slot_id)
+    helper = service.names([slot.helper_id]).get(slot.helper_id, "un pair-aidant")
+    jobs.confirm_booking(booking, slot, helper,
+                         url_for("permanences.slot", slot_id=slot.id, _external=True),
+                         request.url_root)
+
+
 @bp.route("/creneaux/<int:slot_id>/reserver", methods=["POST"])
 @employer_role()
 def book(slot_id: int):
     anonymous = request.form.get("anonyme") in ("on", "oui", "1")
     return _slot_action(slot_id, lambda: service.book(slot_id, anonymous),
-                        "Votre réservation est enregistrée. Vous recevrez un rappel la veille.")
+                        "Votre réservation est enregistrée. Un courriel de confirmation vous "
+                        "est envoyé ; vous recevrez un rappel la veille.",
+                        after=send_confirmation)
 
 
 @bp.route("/creneaux/<int:slot_id>/annuler-reservation", methods=["POST"])
@@ -136,3 +156,56 @@ def cancel_slot(slot_id: int):
     return _slot_action(slot_id, lambda: service.cancel_slot(slot_id),
                         "Le créneau est annulé. La personne qui l'avait réservé est prévenue.",
                         after=lambda result: jobs.tell_slot_cancelled(*result))
+
+
+# --- cancelling a weekly series -------------------------------------------------------------------
+
+SERIES_LABELS = {"a_partir_du": "À partir du"}
+
+
+@bp.route("/series/<int:series_id>/annuler", methods=["GET", "POST"])
+@employer_role("pair-aidant", "referent")
+def cancel_series(series_id: int):
+    """A confirmation page: choose from which day, see what will be cancelled (and how many
+    bookings), then confirm with a second button. Pair-aidant of the series or référent."""
+    try:
+        slots = service.visible_series(series_id)
+    except Refused as refused:
+        if refused.status == 404:
+            abort(404)
+        abort(403)
+    source = request.form if request.method == "POST" else request.args
+    raw = (source.get("a_partir_du") or "").strip()
+    today = service.now().astimezone(service.PARIS).date()
+    from_day = service.parse_day(raw) if raw else today
+    errors: dict = {}
+    status = 200
+    if from_day is None:
+        errors["a_partir_du"] = "Saisissez une date valide, par exemple 03/03/2026."
+        status = 400
+        from_day = today
+    elif request.method == "POST":
+        me = service.my_profile()
+        is_helper = me is not None and slots[0].helper_id == me.id
+        try:
+            cancelled = service.cancel_series(series_id, from_day)
+        except Refused as refused:
+            db.session.rollback()
+            errors["a_partir_du"] = refused.message
+            status = refused.status
+        else:
+            db.session.commit()
+            jobs.tell_series_cancelled(cancelled, slots[0].helper_id, by_helper=is_helper)
+            told = sum(1 for _, b in cancelled if b is not None)
+            flash(f"{len(cancelled)} créneau(x) de la série annulé(s)."
+                  + (f" Les personnes qui avaient réservé ({told}) sont prévenues par "
+                     "courriel." if told else ""), "success")
+            return redirect(url_for("permanences.index"))
+    targets = service.series_to_cancel(slots, from_day)
+    live = service.live_bookings(s.id for s in targets)
+    who = service.names({slots[0].helper_id})
+    return render_template(
+        "permanences/cancel_series.html", series_id=series_id, slots=slots, targets=targets,
+        live=live, helper=who.get(slots[0].helper_id), from_day=from_day,
+        value=raw or from_day.strftime("%d/%m/%Y"), errors=errors, labels=SERIES_LABELS,
+        **_common()), status
