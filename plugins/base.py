@@ -96,6 +96,14 @@ def raise_refusal(refused: Refused):
     raise exc
 
 
+def event_ics(event, label: str, calendar_name: str, base_url: str) -> bytes:
+    """One ``CalendarEvent`` as an iCalendar file, written as the agenda's .ics download
+    writes it (``server.calendar.events.to_calendar``); ``label`` is the model's label."""
+    from server.calendar.events import Item, to_calendar
+
+    return to_calendar([Item("", label, event)], calendar_name, base_url).to_ical()
+
+
 @dataclass(frozen=True)
 class CalendarEvent:
     """Something in a person's agenda that a programme model knows about (a meeting, a group
@@ -114,6 +122,18 @@ class CalendarEvent:
     url: str | None = None
     description: str = ""
     cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TimeSpent:
+    """Time a person spent on one of the model's activities over a period, for the mission
+    sheet's dedicated-time tracking. Only hours, never what happened."""
+
+    #: Programme profile id of the person who spent the time (a pair-aidant).
+    profile_id: int
+    #: French label of the activity ("Rencontres de binôme"), stable across periods.
+    activity: str
+    hours: float
 
 
 @dataclass
@@ -168,6 +188,14 @@ class ProgrammeModel:
         """Figures for the programme dashboard, read in the current tenant's schema."""
         return []
 
+    # --- time spent -----------------------------------------------------------------------
+    def time_spent(self, period: Period) -> list[TimeSpent]:
+        """Hours each person spent on the model's activities between ``period.start`` and
+        ``period.end`` (dates, both included), one row per person and activity, read in the
+        current tenant's schema. The programme dashboard sets them against the pair-aidants'
+        mission sheets; only activities that took place count."""
+        return []
+
     # --- calendar -------------------------------------------------------------------------
     def calendar_events(self, profile_id: int, start, end) -> list[CalendarEvent]:
         """The events of one person (by programme profile id) between ``start`` and ``end``
@@ -212,8 +240,9 @@ class ProgrammeModel:
 
 
 __all__ = [
-    "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "CalendarEvent", "EmptySettings",
-    "Refused", "raise_refusal",
+    "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "TimeSpent", "CalendarEvent",
+    "EmptySettings",
+    "Refused", "raise_refusal", "event_ics", "notify_people",
     "ValidationError",
     "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
     "record", "Profile", "settings_of", "check_json_body", "SelectPage",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime, timedelta
+from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
@@ -257,3 +258,91 @@ def test_timed_and_cancelled_events_are_written_in_utc(app):
     assert str(event["STATUS"]) == "CANCELLED"
     assert str(event["LOCATION"]) == "Salle 2"
     assert str(event["URL"]) == "https://exemple.fr/e/emp/essai/1"
+
+
+# --- the agenda API --------------------------------------------------------------------------
+
+def agenda_api(p, query: str = "", auth: bool = True):
+    headers = {"Authorization": f"Bearer {p.token}"} if auth else {}
+    return p.api_client.get(f"/api/v1/e/{p.employer.slug}/agenda{query}", headers=headers)
+
+
+def test_api_gives_the_same_events_as_the_page(world):
+    p = world.s.helper
+    r = agenda_api(p)
+    assert r.status_code == 200, r.json
+    events = {e["uid"]: e for e in r.json["events"]}
+    past_uid = f"binomes-meeting-{world.past_meeting}@{p.employer.slug}"
+    assert set(events) == {world.uid, past_uid}
+    event = events[world.uid]
+    assert event == {
+        "uid": world.uid, "model": "binomes", "model_label": "Binômes",
+        "title": "Rencontre de binôme", "all_day": True,
+        "start": world.today.isoformat(), "end": (world.today + timedelta(days=1)).isoformat(),
+        "location": None, "url": f"/e/{p.employer.slug}/binomes/binomes/{world.binome}",
+        "description": "En présentiel, 45 minutes.", "cancelled": False,
+        "ics_url": f"/e/{p.employer.slug}/agenda/{world.uid}.ics"}
+    assert "91c2" not in r.get_data(as_text=True)  # the private note stays out
+    assert r.json["start"] == (world.today - timedelta(days=90)).isoformat()
+    assert r.json["end"] == (world.today + timedelta(days=365)).isoformat()
+    # The page links the same events.
+    page = agenda(p).get_data(as_text=True)
+    linked = {unquote(u) for u in re.findall(r'/agenda/([^"/]+)\.ics"', page)}
+    assert linked == set(events)
+
+
+def test_api_period_filter(world):
+    p = world.s.seeker
+    day = world.today - timedelta(days=10)
+    r = agenda_api(p, f"?start={day}&end={day}")
+    assert r.status_code == 200
+    assert [e["uid"] for e in r.json["events"]] == [
+        f"binomes-meeting-{world.past_meeting}@{p.employer.slug}"]
+    assert (r.json["start"], r.json["end"]) == (day.isoformat(), day.isoformat())
+    r = agenda_api(p, "?start=2020-01-01&end=2020-12-31")
+    assert r.status_code == 200 and r.json["events"] == []
+    # Only a start: the page's span (455 days) from it.
+    r = agenda_api(p, f"?start={world.today}")
+    assert [e["uid"] for e in r.json["events"]] == [world.uid]
+    assert r.json["end"] == (world.today + timedelta(days=455)).isoformat()
+
+
+def test_api_shows_only_the_signed_in_persons_events(world):
+    r = agenda_api(world.s.referent)
+    assert r.status_code == 200 and r.json["events"] == []
+    # With the session cookie too.
+    p = world.s.helper
+    r = p.client.get(f"/api/v1/e/{p.employer.slug}/agenda")
+    assert r.status_code == 200 and world.uid in {e["uid"] for e in r.json["events"]}
+
+
+@pytest.mark.parametrize("query, field, message", [
+    ("?start=2025-02-30", "start", "date réelle au format AAAA-MM-JJ"),
+    ("?end=demain", "end", "date réelle au format AAAA-MM-JJ"),
+    ("?start=2025-12-31&end=2025-01-01", "end", "postérieure à la date de début"),
+    ("?start=2020-01-01&end=2025-01-01", "end", "deux ans au plus"),
+])
+def test_api_bad_period_is_a_400_json(world, query, field, message):
+    r = agenda_api(world.s.helper, query)
+    assert r.status_code == 400
+    assert r.mimetype == "application/json"
+    error = r.json["error"]
+    assert error["code"] == "invalid_period" and error["message"] == (
+        "La période demandée est invalide.")
+    assert message in " ".join(error["details"][field])
+
+
+def test_api_another_employer_is_a_404_and_anonymous_a_401(app, world):
+    elsewhere = create_employer(app)
+    enable_binomes(app, elsewhere)
+    outsider = person(app, elsewhere, "pair-aidant")
+    outsider.employer = world.s.ref
+    r = agenda_api(outsider)
+    assert r.status_code == 404 and r.json["error"]["status"] == 404
+    assert agenda_api(world.s.helper, auth=False).status_code == 401
+
+
+def test_api_is_in_the_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").json
+    operation = spec["paths"]["/api/v1/e/{tenant}/agenda"]["get"]
+    assert {p["name"] for p in operation["parameters"] if p["in"] == "query"} >= {"start", "end"}

@@ -6,6 +6,7 @@ import html
 from datetime import date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from icalendar import Calendar
 
 from plugins.base import Period
@@ -54,7 +55,23 @@ def test_the_whole_life_of_an_intervention_feeds_the_time_spent(app, s):
     assert (r.json["status"], r.json["minutes_spent"], r.json["audience_size"]) == ("held", 120, 6)
     assert received and received[0][0] == "interventions"
     assert received[0][1]["minutes"] == 120
-    assert received[0][1]["participants"] == (s.helper.profile_id,)
+    # Nobody to invite to the after-session survey: the audience is not enrolled and the
+    # pair-aidant ran it (docs/plugins.md, "Satisfaction surveys").
+    assert received[0][1]["participants"] == ()
+    from server.surveys.models import SurveyInvitation
+    from tenants import tenant_context
+
+    with app.app_context(), tenant_context(s.ref.slug):
+        db = app.extensions["sqlalchemy"]
+        invited = db.session.execute(sa.select(SurveyInvitation.kind).where(
+            SurveyInvitation.profile_id == s.helper.profile_id)).scalars().all()
+        # The time counts in the mission sheet's tracking instead.
+        plugin = app.extensions["entrepairs.plugins"]["interventions"]
+        spent = plugin.time_spent(Period(date.today() - timedelta(days=2), date.today()))
+        db.session.remove()
+    assert "apres-seance" not in invited
+    assert [(t.profile_id, t.activity, t.hours) for t in spent] == [
+        (s.helper.profile_id, "Comités de maintien dans l'emploi", 2.0)]
 
 
 @pytest.mark.parametrize("change, field, message", [

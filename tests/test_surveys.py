@@ -1,6 +1,7 @@
 """Satisfaction surveys: invitations from signals, anonymous answers, thresholds, versions."""
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 
 import pytest
@@ -217,3 +218,126 @@ def test_results_and_questions_are_for_referents(app, space):
     assert c.get(f"/e/{ref.slug}/questionnaires/resultats").status_code == 404
     inv = _invite(app, ref, ids[:1])[0]
     assert c.get(f"/e/{ref.slug}/questionnaires/{inv}").status_code == 404
+
+
+# --- end to end: a binôme's life over HTTP and the real jobs -----------------------------------
+
+def test_a_binomes_life_invites_its_members_to_every_survey(app, mailbox):
+    """Invited by e-mail, enrolled, paired, meeting twice, closing: both members get the 30-day
+    follow-up (open after 30 days), one after-session survey (not one per meeting) and the
+    end-of-accompaniment survey; everything driven over HTTP, e-mail through the RQ jobs."""
+    from types import SimpleNamespace
+
+    from server.surveys.models import SurveyInvitation
+    from tests.binomes_helpers import (Person, Space, accepted_binome, enable_binomes,
+                                       helper_profile, seeker_profile)
+    from tests.fixtures.factories import api_token
+    from tests.fixtures.mail import link_in, run_jobs
+    from tests.invitation_helpers import NEW_PASSWORD, acceptance, new_email
+
+    ref = create_employer(app)
+    enable_binomes(app, ref)
+    referent = create_user(app, employer=ref, role="referent")
+    rc = app.test_client()
+    bearer = {"Authorization": f"Bearer {api_token(rc, referent)}"}
+
+    def member(role: str, name: str) -> Person:
+        email = new_email()
+        r = rc.post(f"/api/v1/e/{ref.slug}/invitations", headers=bearer,
+                    json={"email": email, "display_name": name, "role": role})
+        assert r.status_code == 201, r.json
+        run_jobs(app)
+        link = link_in(mailbox.to(email)[0])
+        client = app.test_client()
+        r = client.post(link, data=acceptance(client, link, name=name,
+                                              helped=role == "pair-aide"))
+        assert r.status_code == 302, r.get_data(as_text=True)[:800]
+        account = SimpleNamespace(email=email, password=NEW_PASSWORD)  # signed in by then
+        api_client = app.test_client()
+        token = api_token(api_client, account)
+        me = api_client.get(f"/api/v1/e/{ref.slug}/binomes/profiles/me",
+                            headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200, me.json
+        return Person(account, client, token, me.json["profile_id"], ref, api_client)
+
+    ref_person = Person(referent, rc, bearer["Authorization"].split()[1], 0, ref, rc)
+    helper, seeker = member("pair-aidant", "Paul Pair"), member("pair-aide", "Inès Aidée")
+    helper_profile(helper)
+    seeker_profile(seeker)
+    s = Space(ref, ref_person, helper, seeker)
+
+    def invitations(p) -> dict[str, int]:
+        with app.app_context(), _ctx(app, ref):
+            db = app.extensions["sqlalchemy"]
+            rows = db.session.execute(sa.select(SurveyInvitation.kind, sa.func.count())
+                                      .where(SurveyInvitation.profile_id == p.profile_id)
+                                      .group_by(SurveyInvitation.kind)).all()
+            db.session.remove()
+        return dict(rows)
+
+    def listed(p) -> str:
+        return html.unescape(
+            p.client.get(f"/e/{ref.slug}/questionnaires/").get_data(as_text=True))
+
+    # Enrolment: the 30-day follow-up, not open yet.
+    for p in (helper, seeker):
+        assert invitations(p) == {"suivi-30-jours": 1}
+        assert "Un mois après" not in listed(p)
+    # Paired, then a meeting: the after-session survey for both members.
+    binome_id = accepted_binome(s)
+    run_jobs(app)
+    r = helper.api("post", f"/binomes/{binome_id}/meetings", json={
+        "held_on": date.today().isoformat(), "duration_minutes": 60,
+        "format": "En présentiel", "note": ""})
+    assert r.status_code == 201, r.json
+    run_jobs(app)
+    for p in (helper, seeker):
+        assert invitations(p) == {"suivi-30-jours": 1, "apres-seance": 1}
+        assert "Après une séance" in listed(p)
+    # A second meeting while the first survey is still open: no second invitation.
+    r = seeker.api("post", f"/binomes/{binome_id}/meetings", json={
+        "held_on": date.today().isoformat(), "duration_minutes": 30,
+        "format": "Par téléphone", "note": ""})
+    assert r.status_code == 201, r.json
+    assert invitations(seeker)["apres-seance"] == 1
+    # The seeker answers; the next meeting invites them again.
+    with app.app_context(), _ctx(app, ref):
+        db = app.extensions["sqlalchemy"]
+        first = db.session.execute(sa.select(SurveyInvitation.id).where(
+            SurveyInvitation.profile_id == seeker.profile_id,
+            SurveyInvitation.kind == "apres-seance")).scalar_one()
+        db.session.remove()
+    assert _answer(seeker.client, ref, first).status_code == 302
+    r = helper.api("post", f"/binomes/{binome_id}/meetings", json={
+        "held_on": date.today().isoformat(), "duration_minutes": 45,
+        "format": "En présentiel", "note": ""})
+    assert r.status_code == 201, r.json
+    assert invitations(seeker)["apres-seance"] == 2 and invitations(helper)["apres-seance"] == 1
+    # Closing: the end-of-accompaniment survey for both.
+    version = helper.api("get", f"/binomes/{binome_id}").json["version"]
+    r = helper.api("post", f"/binomes/{binome_id}/close",
+                   json={"reason": "objectifs-atteints", "version": version})
+    assert r.status_code == 200, r.json
+    run_jobs(app)
+    for p in (helper, seeker):
+        assert invitations(p)["fin-accompagnement"] == 1
+        assert "À la fin d'un accompagnement" in listed(p)
+    # Thirty days on, the follow-up opens.
+    with app.app_context(), _ctx(app, ref):
+        db = app.extensions["sqlalchemy"]
+        db.session.execute(sa.update(SurveyInvitation).where(
+            SurveyInvitation.kind == "suivi-30-jours").values(
+            available_from=SurveyInvitation.available_from - timedelta(days=30),
+            expires_at=SurveyInvitation.expires_at - timedelta(days=30)))
+        db.session.commit()
+        db.session.remove()
+    for p in (helper, seeker):
+        assert "Un mois après l'entrée dans le programme" in listed(p)
+    # The référent, who took part in nothing, was invited to nothing.
+    with app.app_context(), _ctx(app, ref):
+        db = app.extensions["sqlalchemy"]
+        total = db.session.execute(sa.select(sa.func.count()).select_from(SurveyInvitation)
+                                   .where(SurveyInvitation.profile_id.not_in(
+                                       [helper.profile_id, seeker.profile_id]))).scalar()
+        db.session.remove()
+    assert total == 0

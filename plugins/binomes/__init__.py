@@ -16,8 +16,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
-from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, current_tenant,
-                          db)
+from plugins.base import (CalendarEvent, Indicator, PeriodicJob, ProgrammeModel, TimeSpent,
+                          current_tenant, db)
 
 HERE = Path(__file__).parent
 
@@ -142,6 +142,18 @@ class Binomes(ProgrammeModel):
             Indicator(key="binomes.closed", label="Binômes clos",
                       value=db.session.execute(closed).scalar()),
         ]
+
+    def time_spent(self, period) -> list[TimeSpent]:
+        """The meetings logged in the period (their stated length), counted for the binôme's
+        pair-aidant: the pair-aidé's time is not mission time."""
+        start, end = _bounds(period)
+        rows = db.session.execute(
+            sa.select(Binome.helper_id, sa.func.sum(Meeting.duration_minutes))
+            .join(Binome, Binome.id == Meeting.binome_id)
+            .where(Meeting.held_on >= start.date(), Meeting.held_on <= end.date())
+            .group_by(Binome.helper_id)).all()
+        return [TimeSpent(profile_id=r[0], activity="Rencontres de binôme",
+                          hours=round(r[1] / 60, 2)) for r in rows]
 
     def calendar_events(self, profile_id, start, end) -> list[CalendarEvent]:
         """The meetings of the binômes the person belongs to. A meeting is logged with its date

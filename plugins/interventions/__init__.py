@@ -2,8 +2,9 @@
 job-retention committees (comités de maintien dans l'emploi).
 
 A référent asks a pair-aidant (date, length, place); the pair-aidant accepts or declines; once
-held, the audience size, time spent and outcome are reported. The report sends
-``session_held`` so that the mission sheet's dedicated time counts it.
+held, the audience size, time spent and outcome are reported. The time spent counts in the
+pair-aidant's dedicated time (``time_spent``); the report sends ``session_held`` without
+participants, so that nobody is invited to a satisfaction survey about it (see docs/plugins.md).
 
 Imports from ``plugins.base`` and ``server.signals`` only (and its own modules)."""
 from __future__ import annotations
@@ -13,13 +14,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from plugins.base import CalendarEvent, Indicator, ProgrammeModel, current_tenant, db
+from plugins.base import (CalendarEvent, Indicator, ProgrammeModel, TimeSpent, current_tenant,
+                          db)
 from plugins.interventions import api as _api
 from plugins.interventions import views as _views
 from plugins.interventions.models import ALL as _MODELS
 from plugins.interventions.models import KINDS, Intervention
 
 HERE = Path(__file__).parent
+#: How the mission sheet's time tracking names each kind of intervention.
+ACTIVITIES = {"sensibilisation": "Séances de sensibilisation",
+              "comite": "Comités de maintien dans l'emploi"}
 
 
 def _bounds(period):
@@ -68,6 +73,19 @@ class Interventions(ProgrammeModel):
                       value=rows["sensibilisation"][3] if "sensibilisation" in rows else 0,
                       unit="people"),
         ]
+
+    def time_spent(self, period) -> list[TimeSpent]:
+        """Held interventions: the time the pair-aidant reported (the planned length when none
+        was reported), by kind, on the day the intervention took place."""
+        start, end = _bounds(period)
+        minutes = sa.func.coalesce(Intervention.minutes_spent, Intervention.planned_minutes)
+        rows = db.session.execute(
+            sa.select(Intervention.helper_id, Intervention.kind, sa.func.sum(minutes))
+            .where(Intervention.status == "held", Intervention.starts_at >= start,
+                   Intervention.starts_at <= end)
+            .group_by(Intervention.helper_id, Intervention.kind)).all()
+        return [TimeSpent(profile_id=r[0], activity=ACTIVITIES[r[1]], hours=round(r[2] / 60, 2))
+                for r in rows]
 
     def calendar_events(self, profile_id, start, end) -> list[CalendarEvent]:
         """The interventions asked of the person, accepted or held (cancelled ones shown as

@@ -212,9 +212,12 @@ def report(item: Intervention, cleaned: dict, expected_version=None) -> Interven
     item.reported_at = now()
     item.version += 1
     record("report", "intervention", item.id, minutes=item.minutes_spent)
-    # The mission sheet counts the pair-aidant's dedicated time from this signal.
+    # The activity took place; no participants: the satisfaction survey after a session asks
+    # the people who took part in it as members of the programme, and an intervention's
+    # audience is not enrolled, while the pair-aidant ran it (docs/plugins.md). The mission
+    # sheet reads the time spent through ``Interventions.time_spent``.
     signals.session_held.send(NAME, kind=item.kind, held_at=item.starts_at,
-                              minutes=item.minutes_spent, participants=(item.helper_id,))
+                              minutes=item.minutes_spent, participants=())
     return item
 
 

@@ -28,7 +28,7 @@ def check_json_body():
 
 def register_api(app) -> None:
     """One ``Api`` per application (flask-smorest keeps per-app state on it)."""
-    from server.api import employer, invitations, me, tokens
+    from server.api import agenda, employer, invitations, me, tokens
 
     api = Api(app)
     app.extensions["entrepairs.api"] = api
@@ -38,6 +38,6 @@ def register_api(app) -> None:
     api.spec.components.security_scheme(
         "cookie", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
-    for blp in (tokens.blp, me.blp, employer.blp, invitations.blp):
+    for blp in (tokens.blp, me.blp, employer.blp, invitations.blp, agenda.blp):
         csrf.exempt(blp)  # cookie-authenticated writes are checked in enforce_access
         api.register_blueprint(blp)

@@ -1,6 +1,7 @@
 """The programme dashboard's figures (référents): people by role, every enabled model's
-indicators (the core names none), peer helpers' planned time against the hours the models
-report, and satisfaction from the surveys (aggregated, from 5 answers on). Also its CSV export
+indicators (the core names none), the time each pair-aidant spent by activity (reported by the
+models through ``ProgrammeModel.time_spent``) against the time planned by their mission sheet,
+and satisfaction from the surveys (aggregated, from 5 answers on). Also its CSV export
 and the period form's validation."""
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, date, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
 
-from plugins.base import Indicator, Period
+from plugins.base import Indicator, Period, TimeSpent
+from server.employers.models import Profile
 from server import signals
 from server.auth.models import EMPLOYER_ROLES, Membership
 from server.extensions import db
@@ -80,22 +81,57 @@ class Section:
 
 
 @dataclass
+class HelperTime:
+    """One pair-aidant's time over a period: spent by activity, planned by the mission sheet."""
+
+    name: str
+    #: The peer helper's record (None: someone who spent time without a peer-helper record).
+    peer_helper_id: int | None
+    profile_id: int | None
+    #: From the mission sheet; None when it gives no hours.
+    hours_per_month: float | None
+    #: Days of the period inside the mission dates.
+    mission_days: int
+    #: {activity label: hours}
+    by_activity: dict[str, float] = field(default_factory=dict)
+    #: The row summing the people without a selected peer-helper record: how many they are.
+    others: int = 0
+
+    @property
+    def months(self) -> float:
+        return round(self.mission_days / MONTH_DAYS, 1)
+
+    @property
+    def planned(self) -> float | None:
+        if self.hours_per_month is None:
+            return None
+        return round(self.hours_per_month * self.mission_days / MONTH_DAYS, 1)
+
+    @property
+    def spent(self) -> float:
+        return round(sum(self.by_activity.values()), 2)
+
+    @property
+    def ratio(self) -> int | None:
+        """Time spent as a percentage of the time planned (None when nothing is planned)."""
+        planned = self.planned
+        return round(100 * self.spent / planned) if planned else None
+
+
+@dataclass
 class Dashboard:
     period: Period
     people_by_role: list[tuple[str, int]]
     joined_by_role: list[tuple[str, int]]
     sections: list[Section]
-    #: [(peer helper, hours per month, months in the period, planned hours)]
-    helpers: list[tuple[str, float, float, float]]
+    #: Per pair-aidant, in name order.
+    helpers: list[HelperTime]
+    #: Activity labels found in the period, sorted (the columns of the time table).
+    activities: list[str]
     planned_hours: float
-    reported_hours: float | None
+    spent_hours: float
     satisfaction: list[dict]
     minimum: int = MIN_ANSWERS
-
-
-def months_between(start: date, end: date) -> float:
-    """Months covered by [start, end], both days included."""
-    return max(0.0, ((end - start).days + 1) / MONTH_DAYS)
 
 
 def _people(period: Period):
@@ -133,30 +169,86 @@ def _indicators(period: Period) -> list[Section]:
     return sections
 
 
-def _helpers(period: Period):
-    rows = db.session.execute(
-        sa.select(PeerHelper).where(PeerHelper.decision == "selected",
-                                    PeerHelper.hours_per_month.is_not(None))
-        .order_by(PeerHelper.id)).unique().scalars().all()
-    out = []
-    for peer in rows:
-        start = max(period.start, peer.mission_start or period.start)
-        end = min(period.end, peer.mission_end or period.end)
-        months = round(months_between(start, end), 1) if end >= start else 0.0
-        hours = float(peer.hours_per_month or Decimal(0))
-        out.append((peer.display_name, hours, months, round(hours * months, 1)))
-    return out
+def mission_days(peer: PeerHelper, period: Period) -> int:
+    """Days of ``period`` inside the mission dates (both ends included; an open end is the
+    period's)."""
+    start = max(period.start, peer.mission_start or period.start)
+    end = min(period.end, peer.mission_end or period.end)
+    return max(0, (end - start).days + 1)
+
+
+def time_spent(period: Period) -> list[TimeSpent]:
+    """What every enabled model reports of people's time over the period."""
+    plugins = installed_models()
+    rows: list[TimeSpent] = []
+    for name in sorted(enabled_names() & set(plugins)):
+        try:
+            rows.extend(r for r in plugins[name].time_spent(period) or ()
+                        if isinstance(r, TimeSpent))
+        except Exception:  # one model's failure must not hide the others
+            current_app.logger.exception("time_spent of %s failed", name)
+            db.session.rollback()
+    return rows
+
+
+def helper_times(period: Period, profile_id: int | None = None,
+                 peer_helper_id: int | None = None) -> list[HelperTime]:
+    """Time spent and planned per pair-aidant: every selected peer helper, then the time the
+    models report for anyone else (someone running activities without a selected peer-helper
+    record) — named when ``profile_id`` narrows it to that one person, otherwise summed in one
+    last row (``others``), so that the dashboard stays one row per mission sheet.
+    ``peer_helper_id`` narrows it to one peer helper, selected or not."""
+    query = sa.select(PeerHelper).where(PeerHelper.decision == "selected")
+    if peer_helper_id is not None:
+        query = sa.select(PeerHelper).where(PeerHelper.id == peer_helper_id)
+    elif profile_id is not None:
+        query = query.where(PeerHelper.profile_id == profile_id)
+    peers = db.session.execute(query.order_by(PeerHelper.id)).unique().scalars().all()
+    out: dict[object, HelperTime] = {}
+    for peer in peers:
+        out[peer.profile_id or f"peer-{peer.id}"] = HelperTime(
+            name=peer.display_name, peer_helper_id=peer.id, profile_id=peer.profile_id,
+            hours_per_month=(float(peer.hours_per_month) if peer.hours_per_month is not None
+                             else None),
+            mission_days=mission_days(peer, period))
+    wanted = None
+    if peer_helper_id is not None:
+        wanted = {p.profile_id for p in peers if p.profile_id is not None}
+    elif profile_id is not None:
+        wanted = {profile_id}
+    spent = [r for r in time_spent(period) if wanted is None or r.profile_id in wanted]
+    unknown = {r.profile_id for r in spent} - set(out)
+    others = None
+    if unknown and profile_id is not None:
+        name = db.session.execute(sa.select(Profile.display_name)
+                                  .where(Profile.id == profile_id)).scalar_one_or_none()
+        out[profile_id] = HelperTime(name=name or "Membre de l'espace", peer_helper_id=None,
+                                     profile_id=profile_id, hours_per_month=None,
+                                     mission_days=0)
+    elif unknown:
+        n = len(unknown)
+        others = HelperTime(
+            name=f"Sans fiche de mission retenue ({n} personne{'s' if n > 1 else ''})",
+            peer_helper_id=None, profile_id=None, hours_per_month=None, mission_days=0,
+            others=n)
+    for row in spent:
+        helper = out.get(row.profile_id, others)
+        helper.by_activity[row.activity] = round(
+            helper.by_activity.get(row.activity, 0.0) + float(row.hours), 2)
+    listed = sorted(out.values(), key=lambda h: (h.name.casefold(), h.peer_helper_id or 0))
+    return listed + ([others] if others is not None else [])
 
 
 def compute(period: Period) -> Dashboard:
     people, joined = _people(period)
     sections = _indicators(period)
-    hour_values = [i.value for s in sections for i in s.indicators if i.unit == "hours"]
-    helpers = _helpers(period)
+    helpers = helper_times(period)
     return Dashboard(
         period=period, people_by_role=people, joined_by_role=joined, sections=sections,
-        helpers=helpers, planned_hours=round(sum(h[3] for h in helpers), 1),
-        reported_hours=round(sum(hour_values), 1) if hour_values else None,
+        helpers=helpers,
+        activities=sorted({a for h in helpers for a in h.by_activity}, key=str.casefold),
+        planned_hours=round(sum(h.planned or 0 for h in helpers), 1),
+        spent_hours=round(sum(h.spent for h in helpers), 2),
         satisfaction=satisfaction(period.start, period.end))
 
 
@@ -188,14 +280,22 @@ def to_csv(board: Dashboard) -> bytes:
             for part, value in ind.breakdown:
                 w.writerow([section.label, ind.label, part, _fr(value),
                             UNITS.get(ind.unit, ind.unit)])
-    for name, per_month, months, planned in board.helpers:
-        w.writerow(["Temps des pair-aidants", name, "heures prévues par mois", _fr(per_month), "heures"])
-        w.writerow(["Temps des pair-aidants", name, "mois de mission dans la période", _fr(months), "mois"])
-        w.writerow(["Temps des pair-aidants", name, "heures prévues sur la période", _fr(planned), "heures"])
-    w.writerow(["Temps des pair-aidants", "Total prévu (fiches de mission)", "",
-                _fr(board.planned_hours), "heures"])
-    w.writerow(["Temps des pair-aidants", "Total déclaré par les modèles", "",
-                _fr(board.reported_hours) if board.reported_hours is not None else "non déclaré",
+    section = "Temps consacré par les pair-aidants"
+    for h in board.helpers:
+        for activity in board.activities:
+            if activity in h.by_activity:
+                w.writerow([section, h.name, activity, _fr(h.by_activity[activity]), "heures"])
+        w.writerow([section, h.name, "heures consacrées sur la période", _fr(h.spent), "heures"])
+        w.writerow([section, h.name, "heures prévues par mois",
+                    _fr(h.hours_per_month) if h.hours_per_month is not None else "pas de fiche",
+                    "heures"])
+        w.writerow([section, h.name, "mois de mission dans la période", _fr(h.months), "mois"])
+        w.writerow([section, h.name, "heures prévues sur la période",
+                    _fr(h.planned) if h.planned is not None else "pas de fiche", "heures"])
+        w.writerow([section, h.name, "part du temps prévu",
+                    h.ratio if h.ratio is not None else "", "%"])
+    w.writerow([section, "Total consacré", "", _fr(board.spent_hours), "heures"])
+    w.writerow([section, "Total prévu (fiches de mission)", "", _fr(board.planned_hours),
                 "heures"])
     for s in board.satisfaction:
         w.writerow(["Satisfaction", s["label"], "réponses", s["count"], "nombre"])

@@ -1,5 +1,7 @@
 """Peer helpers (référents only): candidates internal or external, the seed's selection
-criteria and the decision, the mission sheet, training and supervision records.
+criteria and the decision, the mission sheet, training and supervision records, and the time
+spent against the mission sheet. A pair-aidant sees their own time at ``mon-temps``, nobody
+else's.
 
 Forms that change a peer helper carry its ``version``: a form opened before a colleague's
 change is refused (409) and comes back with the person's input, nothing written."""
@@ -13,6 +15,7 @@ from server.audit import record
 from server.auth.access import employer_role
 from server.employers.models import Profile
 from server.extensions import db
+from server.programme import dashboard
 from server.programme.blueprint import bp
 from server.programme.forms import MissionForm, NewPeerHelperForm, TrainingForm, criteria_form
 from server.programme.models import (ASSESSMENTS, CRITERIA, DECISIONS, TRAINING_KINDS,
@@ -91,11 +94,38 @@ def peer_helper_new():
                            has_members=len(members) > 0), status
 
 
+def _time(**who):
+    """The time of one pair-aidant over the period of the query string (``debut``, ``fin``):
+    (template values, HTTP status)."""
+    period, errors, raw = dashboard.parse_period(request.args)
+    helpers = dashboard.helper_times(period, **who)
+    return {"period": period, "errors": errors, "raw": raw, "helper": helpers[0] if helpers
+            else None}, (400 if errors else 200)
+
+
 @bp.route("/pair-aidants/<int:peer_helper_id>")
 @employer_role("referent")
 def peer_helper(peer_helper_id: int):
     peer = _peer_helper(peer_helper_id)
-    return render_template("programme/peer_helper.html", peer=peer, **_labels())
+    time, status = _time(peer_helper_id=peer.id)
+    return render_template("programme/peer_helper.html", peer=peer, time=time,
+                           errors=time["errors"], **_labels()), status
+
+
+@bp.route("/mon-temps")
+@employer_role("pair-aidant")
+def my_time():
+    """The signed-in pair-aidant's own time against their mission sheet."""
+    profile_id = db.session.execute(sa.select(Profile.id).where(
+        Profile.user_id == current_user.id)).scalar_one_or_none()
+    peer = None
+    if profile_id is not None:
+        peer = db.session.execute(sa.select(PeerHelper).where(
+            PeerHelper.profile_id == profile_id)).unique().scalar_one_or_none()
+    time, status = _time(peer_helper_id=peer.id) if peer is not None else _time(
+        profile_id=profile_id if profile_id is not None else -1)
+    return render_template("programme/peer_helper_my_time.html", peer=peer, time=time,
+                           errors=time["errors"]), status
 
 
 @bp.route("/pair-aidants/<int:peer_helper_id>/criteres", methods=["GET", "POST"])
