@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("polls", __name__, url_prefix="/reseau")
