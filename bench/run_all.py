@@ -13,7 +13,7 @@ import warnings
 from bench.common import machine, parser
 
 BENCHMARKS = ("provisioning", "migration", "tenancy_overhead", "latency_many_tenants",
-              "matching")
+              "matching", "anonymisation", "network_indicators", "voting")
 
 
 def main() -> int:

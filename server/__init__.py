@@ -71,6 +71,9 @@ def _init_extensions(app: Flask) -> None:
     import server.participation.models  # noqa: F401
     import server.surveys.models  # noqa: F401
     import server.calendar.models  # noqa: F401  calendar feed links
+    import server.library.models  # noqa: F401  resource library
+    import server.eclubs.models  # noqa: F401  e-clubs
+    import server.polls.models  # noqa: F401  topic proposals and polls
 
 
 def _select_locale():
@@ -132,6 +135,28 @@ def _register_core(app: Flask) -> None:
 
     app.register_blueprint(calendar_bp)
     register_api(app)
+    from server.eclubs import api as eclubs_api
+    from server.eclubs.views import bp as eclubs_bp
+    from server.extensions import csrf
+
+    app.register_blueprint(eclubs_bp)
+    csrf.exempt(eclubs_api.blp)  # cookie-authenticated API writes are checked in enforce_access
+    app.extensions["entrepairs.api"].register_blueprint(eclubs_api.blp)
+    from server.extensions import csrf
+    from server.library import api as library_api, views as library_views  # noqa: F401
+
+    app.register_blueprint(library_views.bp)
+    csrf.exempt(library_api.blp)  # cookie-authenticated writes are checked in enforce_access
+    app.extensions["entrepairs.api"].register_blueprint(library_api.blp)
+    from server import network_indicators
+
+    network_indicators.init_app(app)
+    from server.extensions import csrf as _csrf
+    from server.polls import api as polls_api, views as polls_views  # noqa: F401
+
+    app.register_blueprint(polls_views.bp)
+    _csrf.exempt(polls_api.blp)  # cookie-authenticated writes are checked in enforce_access
+    app.extensions["entrepairs.api"].register_blueprint(polls_api.blp)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)

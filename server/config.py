@@ -73,6 +73,20 @@ class Defaults:
     #: An invitation link works this many days, once.
     INVITATION_DAYS = 14
 
+    #: Resource library attachments: kept in this directory (default: ``instance/library``,
+    #: outside the web root), each at most this many bytes (the upload form only).
+    LIBRARY_STORAGE_DIR: str | None = None
+    LIBRARY_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+    # Network indicators (docs/network_indicators.md): a figure is published only if it counts
+    # at least MIN_PEOPLE people and MIN_EMPLOYERS employers, and no employer makes more than
+    # MAX_SHARE of it.
+    NETWORK_INDICATORS_MIN_PEOPLE = 11
+    NETWORK_INDICATORS_MIN_EMPLOYERS = 3
+    NETWORK_INDICATORS_MAX_SHARE = 0.85
+    #: Threads reading the employer schemas (each holds one database connection).
+    NETWORK_INDICATORS_READ_THREADS = 6
+
 
 def _coerce(raw: str):
     """Environment values are strings; accept JSON for numbers, booleans and lists."""

@@ -76,4 +76,13 @@ def load_demo(if_empty: bool = False) -> bool:
             db.session.commit()
     for email, name, roles, memberships in PEOPLE:
         create_account(email, name, DEMO_PASSWORD, roles, memberships)
+    from server.library.demo import load_library
+
+    load_library("animation@demo.entrepairs.fr")
+    from server.polls.demo import load as load_polls
+
+    load_polls("animation@demo.entrepairs.fr", "marc.membre@rivebelle.demo.entrepairs.fr")
+    from server.eclubs.demo import load as load_eclubs
+
+    load_eclubs("animation@demo.entrepairs.fr", "marc.membre@rivebelle.demo.entrepairs.fr")
     return True

@@ -13,10 +13,22 @@ from flask import current_app
 from server.jobs import _path, enqueue, redis_connection, run_job
 
 
-def periodic_jobs(app) -> list[tuple[str, object]]:
-    """(plugin name, PeriodicJob) for every loaded plugin."""
+def network_periodic_jobs() -> list:
+    """Periodic jobs of the network itself (no employer), declared like a plugin's."""
+    from plugins.base import PeriodicJob
+    from server.network_indicators.aggregate import SCHEDULE_INTERVAL, aggregate
+    from server.polls.jobs import SWEEP_INTERVAL, sweep_due_polls
+
+    return [PeriodicJob(sweep_due_polls, SWEEP_INTERVAL,
+                        "clôture des sondages dont le travail différé s'est perdu"),
+            PeriodicJob(aggregate, SCHEDULE_INTERVAL, "calcul des indicateurs du réseau")]
+
+
+def periodic_jobs(app) -> list[tuple[str | None, object]]:
+    """(plugin name, PeriodicJob) for every loaded plugin, then (None, PeriodicJob) for the
+    network's own periodic jobs."""
     return [(name, job) for name, plugin in app.extensions.get("entrepairs.plugins", {}).items()
-            for job in plugin.periodic_jobs]
+            for job in plugin.periodic_jobs] + [(None, job) for job in network_periodic_jobs()]
 
 
 def fan_out(plugin_name: str, func_path: str, interval: int) -> list[str]:
@@ -30,6 +42,9 @@ def fan_out(plugin_name: str, func_path: str, interval: int) -> list[str]:
     slot = int(time.time() // interval)
     lock = f"{current_app.config['RQ_QUEUE']}:periodic:{func_path}:{slot}"
     if not redis_connection().set(lock, "1", nx=True, ex=interval):
+        return []
+    if plugin_name is None:  # a network job: once per period, for no employer
+        enqueue(_resolve(func_path), tenant=None)
         return []
     db = current_app.extensions["sqlalchemy"]
     slugs = db.session.execute(
@@ -58,5 +73,5 @@ def cron_scheduler(app):
         scheduler.register(
             run_job, queue_name=app.config["RQ_QUEUE"],
             args=(None, _path(fan_out), (plugin_name, path, job.interval), {}),
-            interval=job.interval, name=f"{plugin_name}: {job.description or path}")
+            interval=job.interval, name=f"{plugin_name or 'réseau'}: {job.description or path}")
     return scheduler

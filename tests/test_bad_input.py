@@ -3,6 +3,7 @@ status, never a 500, and writes nothing."""
 from __future__ import annotations
 
 import html
+import io
 import json
 import time
 import uuid
@@ -534,3 +535,160 @@ def test_logins_while_redis_is_down_are_still_limited_never_a_500(app, database_
     finally:
         # The rate limiter is one object per process: point it back at the working Redis.
         create_app(test_config(database_url, redis_url))
+
+
+# --- e-clubs (server/eclubs) ---------------------------------------------------------------------
+
+def _eclub_counts(app) -> dict:
+    import sqlalchemy as sa
+
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        try:
+            return {t: db.session.execute(sa.text(f"SELECT count(*) FROM network.{t}")).scalar()
+                    for t in ("eclub", "eclub_registration", "eclub_question",
+                              "eclub_question_support")}
+        finally:
+            db.session.remove()
+
+
+@pytest.fixture(scope="module")
+def eclub_space(app):
+    """An animateur's client, a member's bearer token and an upcoming e-club."""
+    from datetime import date, timedelta
+
+    class EClubSpace:
+        pass
+
+    s = EClubSpace()
+    s.animateur = app.test_client()
+    login(s.animateur, create_user(app, network_roles=["animateur"]))
+    member = create_user(app, employer=create_employer(app), role="membre")
+    s.bearer = {"Authorization": f"Bearer {api_token(app.test_client(), member)}"}
+    day = (date.today() + timedelta(days=5)).strftime("%d/%m/%Y")
+    s.form = {"title": "E-club d'essai", "date": day, "time": "14:00",
+              "duration_minutes": "60", "video_url": "https://visio.exemple.fr/1"}
+    token = csrf_token(s.animateur, "/reseau/e-clubs/nouveau")
+    response = s.animateur.post("/reseau/e-clubs/nouveau", data={"csrf_token": token, **s.form})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    s.id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return s
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("date", "30/02/2030", "La date doit être une date réelle au format jj/mm/aaaa"),
+    ("date", "01/01/2020", "La date et l'heure de l'e-club doivent être dans le futur."),
+    ("time", "14h75", "L'heure doit être au format hh:mm"),
+    ("video_url", "http://visio.exemple.fr/1", "doit commencer par https://"),
+    ("title", "", "Saisissez le titre de l'e-club."),
+])
+def test_an_invalid_eclub_is_a_french_400_and_writes_nothing(app, eclub_space, field, value,
+                                                             message):
+    before = _eclub_counts(app)
+    token = csrf_token(eclub_space.animateur, "/reseau/e-clubs/nouveau")
+    response = eclub_space.animateur.post("/reseau/e-clubs/nouveau", data={
+        "csrf_token": token, **eclub_space.form, field: value})
+    assert_french_page(response, 400, "Il y a un problème", message)
+    assert _eclub_counts(app) == before
+
+
+def test_eclub_registration_and_support_twice_are_409s_recorded_once(app, eclub_space):
+    base = f"/api/v1/reseau/e-clubs/{eclub_space.id}"
+    client = app.test_client()
+    assert client.post(base + "/registration", headers=eclub_space.bearer).status_code == 201
+    before = _eclub_counts(app)
+    assert_api_error(client.post(base + "/registration", headers=eclub_space.bearer), 409,
+                     "already_registered")
+    assert_api_error(client.post(base + "/questions", json={"body": ""},
+                                 headers=eclub_space.bearer), 422, "validation_error")
+    assert_api_error(client.post(base + "/questions", json={"body": 3},
+                                 headers=eclub_space.bearer), 422, "validation_error")
+    assert_api_error(client.post(base + "/questions/999999/support",
+                                 headers=eclub_space.bearer), 404, "not_found")
+    assert_api_error(client.get("/api/v1/reseau/e-clubs/999999", headers=eclub_space.bearer),
+                     404, "not_found")
+    assert _eclub_counts(app) == before
+
+
+# --- topic polls (server/polls) -------------------------------------------------------------------
+
+def _poll_counts(app) -> dict:
+    import sqlalchemy as sa
+
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        try:
+            return {t: db.session.execute(sa.text(f"SELECT count(*) FROM network.{t}")).scalar()
+                    for t in ("poll", "poll_option", "poll_voter", "poll_ballot",
+                              "topic_proposal", "topic_support")}
+        finally:
+            db.session.remove()
+
+
+def test_bad_ballots_and_a_poll_closing_before_opening_are_refused_and_write_nothing(app, space):
+    from tests.test_polls import make_poll
+
+    open_id, options = make_poll(app, max_choices=1)
+    ranked_id, ranked = make_poll(app, method="schulze")
+    early_id, _ = make_poll(app, opens_in=3600, closes_in=7200)
+    late_id, _ = make_poll(app, opens_in=-7200, closes_in=-3600)
+    outsider = create_user(app)
+    client = app.test_client()
+    member, stranger = api_token(client, space.member), api_token(client, outsider)
+    before = _poll_counts(app)
+
+    def put(token, poll_id, choices):
+        return client.put(f"/api/v1/reseau/sondages/{poll_id}/bulletin",
+                          json={"choices": choices}, headers={"Authorization": f"Bearer {token}"})
+
+    assert_api_error(put(member, open_id, options[:2]), 422, "too_many_choices")
+    assert_api_error(put(member, ranked_id, [ranked[0], ranked[0]]), 422, "repeated_option")
+    assert_api_error(put(member, ranked_id, [ranked[0], 999999]), 422, "unknown_option")
+    assert_api_error(put(member, early_id, [options[0]]), 409, "poll_not_open")
+    assert_api_error(put(member, late_id, [options[0]]), 409, "poll_closed")
+    assert_api_error(put(stranger, open_id, [options[0]]), 403, "forbidden")
+    assert_api_error(client.put(f"/api/v1/reseau/sondages/{open_id}/bulletin", data="x",
+                                headers={"Authorization": f"Bearer {member}"}), 415,
+                     "unsupported_media_type")
+    animateur = app.test_client()
+    login(animateur, create_user(app, network_roles=["animateur"]))
+    path = "/reseau/sondages/nouveau"
+    response = animateur.post(path, data={
+        "csrf_token": csrf_token(animateur, path), "title": "Sondage à l'envers",
+        "method": "approval", "max_choices": "1", "scope": "person",
+        "opens_day": "10/03/2099", "opens_time": "09:00", "closes_day": "09/03/2099",
+        "closes_time": "09:00"})
+    assert_french_page(response, 400, "Il y a un problème",
+                       "La clôture doit être postérieure à l'ouverture.")
+    assert _poll_counts(app) == before
+
+
+# --- the resource library (server/library) ------------------------------------------------------
+
+def test_a_library_file_over_its_limit_is_a_french_413_and_other_forms_keep_theirs(
+        app, tmp_path, monkeypatch):
+    from datetime import date
+
+    from server.library import service
+
+    monkeypatch.setitem(app.config, "LIBRARY_STORAGE_DIR", str(tmp_path))
+    animateur = create_user(app, network_roles=["animateur"])
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        values, _ = service.clean({"kind": "guide", "title": "Guide", "summary": "Résumé",
+                                   "published_on": date(2025, 9, 12)})
+        rid = service.create(values, by_user_id=animateur.id).id
+        db.session.commit()
+    client = app.test_client()
+    login(client, animateur)
+    counts = network_counts(app)
+    path = f"/reseau/ressources/{rid}/pieces-jointes"
+    limit = app.config["LIBRARY_MAX_UPLOAD_BYTES"]
+    response = client.post(path, data={"csrf_token": csrf_token(client, path), "file": (
+        io.BytesIO(b"%PDF-1.4\n" + b"0" * limit), "gros.pdf")}, content_type="multipart/form-data")
+    assert_french_page(response, 413, "Le fichier dépasse la taille maximale de 20,0 Mo")
+    # The larger limit is the upload form's only.
+    response = client.post("/reseau/ressources/nouvelle", data={
+        "csrf_token": csrf_token(client, path), "title": "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)})
+    assert_french_page(response, 413, "Les données envoyées sont trop volumineuses.")
+    assert list(tmp_path.iterdir()) == [] and network_counts(app) == counts

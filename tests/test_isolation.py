@@ -47,6 +47,7 @@ ARG_SOURCES: dict[str, tuple[str, str]] = {
     # /agenda/<uid>.ics: a callable source (app, ref) → the uid of an event of the employer
     "uid": lambda app, ref: _first_event_uid(app, ref),
     "slot_id": ("permanences_slot", "id"),  # /permanences/creneaux/<int:slot_id>
+    "series_id": ("permanences_slot", "series_id"),  # /permanences/series/<int:series_id>
     "survey_kind": ("survey_version", "kind"),  # /questionnaires/questions/<survey_kind>
 }
 #: Plausible bodies of page forms, by endpoint (a dict, or a function of the app making one;

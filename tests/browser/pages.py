@@ -565,6 +565,34 @@ def dashboard_end_before_start(page, world):
     shows_errors(page, "La date de fin doit être égale ou postérieure à la date de début.")
 
 
+_TIME_SPENT: dict = {}
+
+
+def _with_time_spent(world, rest: str) -> str:
+    """A programme page once the registry's pair-aidant has held an intervention (made once),
+    so that the time charts and tables are drawn."""
+    if "done" not in _TIME_SPENT:
+        from datetime import datetime, timedelta, timezone
+
+        from plugins.interventions.models import Intervention
+        from tenants import tenant_context
+
+        _intervention(world)  # enables the model
+        app = world.app
+        with app.app_context(), tenant_context(world.employer.slug):
+            db = app.extensions["sqlalchemy"]
+            first = db.session.get(Intervention, _INTERVENTION["id"])
+            db.session.add(Intervention(
+                kind="comite", title="Comité de maintien", planned_minutes=60,
+                starts_at=datetime.now(timezone.utc) - timedelta(days=3),
+                helper_id=first.helper_id, status="held", minutes_spent=75,
+                audience_size=6, outcome="atteint"))
+            db.session.commit()
+            db.session.remove()
+        _TIME_SPENT["done"] = True
+    return _programme(world, rest)
+
+
 def survey_questions_empty(page, world):
     for field in page.locator("main input[name=question]").all():
         field.fill("")
@@ -578,6 +606,13 @@ PAGES.extend([
           who="referent", prepare=dashboard_end_before_start, status=400),
     Entry("tableau de bord, refusé à un pair-aidant", lambda w: _programme(w, "/tableau-de-bord"),
           who="pair-aidant", status=403),
+    Entry("mon temps de pair-aidant", lambda w: _programme(w, "/mon-temps"), who="pair-aidant"),
+    Entry("tableau de bord, avec du temps consacré",
+          lambda w: _with_time_spent(w, "/tableau-de-bord"), who="referent"),
+    Entry("mon temps de pair-aidant, avec des heures",
+          lambda w: _with_time_spent(w, "/mon-temps"), who="pair-aidant"),
+    Entry("mon temps de pair-aidant, fin avant début", lambda w: _programme(w, "/mon-temps"),
+          who="pair-aidant", prepare=dashboard_end_before_start, status=400),
     Entry("mes questionnaires", lambda w: _questionnaires(w, "/"), who="pair-aide"),
     Entry("questionnaire inconnu", lambda w: _questionnaires(w, "/999999"), who="pair-aide",
           status=404),
@@ -601,8 +636,9 @@ POST_ONLY.update({
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
 
 # --- permanences (plugins/permanences) ----------------------------------------------------------
-# The main space enables the model and its pair-aidant offers one slot in three days (the
-# space's first slot, no. 1), made once per session through the real forms.
+# The main space enables the model and its pair-aidant offers one slot in three days and the
+# same a week later (the space's first slots, no. 1 and 2, a weekly series no. 1), made once
+# per session through the real forms.
 
 _PERMANENCES_DONE: set[str] = set()
 
@@ -632,7 +668,7 @@ def _ensure_permanences(page, world) -> None:
         _form_post(contexts["pair-aidant"], new, new, {
             "date": (date.today() + timedelta(days=3)).isoformat(), "time": "14:00",
             "duration_minutes": "45", "mode": "place", "location": "Salle 12",
-            "repeat_weeks": "1"})
+            "repeat_weeks": "2"})
     finally:
         for context in contexts.values():
             context.close()
@@ -680,6 +716,20 @@ PAGES += [
     Entry("permanences, un créneau vu par son pair-aidant",
           lambda w: _permanences(w, "/creneaux/1"), who="pair-aidant",
           prepare=_permanences_then_open("/creneaux/1"), needs_model=True),
+    Entry("permanences, annuler une série, confirmation du pair-aidant",
+          lambda w: _permanences(w, "/series/1/annuler"), who="pair-aidant",
+          prepare=_permanences_then_open("/series/1/annuler"), needs_model=True),
+    Entry("permanences, annuler une série, confirmation du référent",
+          lambda w: _permanences(w, "/series/1/annuler"), who="referent",
+          prepare=_permanences_then_open("/series/1/annuler"), needs_model=True),
+    Entry("permanences, annuler une série, date invalide",
+          lambda w: _permanences(w, "/series/1/annuler?a_partir_du=31/02/2026"),
+          who="pair-aidant", status=400,
+          prepare=_permanences_then_open("/series/1/annuler?a_partir_du=31/02/2026"),
+          needs_model=True),
+    Entry("permanences, annuler une série, refusé à un pair-aidé",
+          lambda w: _permanences(w, "/series/1/annuler"), who="pair-aide", status=403,
+          prepare=_permanences_then_open("/series/1/annuler"), needs_model=True),
 ]
 
 POST_ONLY.update({
@@ -783,6 +833,12 @@ def group_form_empty(page, world):
     shows_errors(page, "Saisissez le nom du groupe.", "Saisissez le thème du groupe.")
 
 
+def group_edit_errors(page, world):
+    page.locator("main").get_by_label("Nom du groupe").fill("")
+    submit(page, "Enregistrer les modifications")
+    shows_errors(page, "Saisissez le nom du groupe.")
+
+
 PAGES += [
     Entry("groupes, accueil du référent", lambda w: _groupes(w), who="referent",
           prepare=_groupes_then_open("/"), needs_model=True),
@@ -804,12 +860,26 @@ PAGES += [
           who="referent", prepare=_groupes_then_open("/1"), needs_model=True),
     Entry("groupes, une séance vue par son animateur", lambda w: _groupes(w, "/seances/1"),
           who="pair-aidant", prepare=_groupes_then_open("/seances/1"), needs_model=True),
+    Entry("groupes, créer un groupe pour un pair-aidant (référent)",
+          lambda w: _groupes(w, "/nouveau"), who="referent",
+          prepare=_groupes_then_open("/nouveau"), needs_model=True),
+    Entry("groupes, modifier un groupe", lambda w: _groupes(w, "/1/modifier"),
+          who="pair-aidant", prepare=_groupes_then_open("/1/modifier"), needs_model=True),
+    Entry("groupes, modifier un groupe avec des erreurs", lambda w: _groupes(w, "/1/modifier"),
+          who="referent", prepare=_groupes_then_open("/1/modifier", group_edit_errors),
+          status=400, needs_model=True),
+    Entry("groupes, modifier un groupe refusé à un pair-aidé",
+          lambda w: _groupes(w, "/1/modifier"), who="pair-aide",
+          prepare=_groupes_then_open("/1/modifier"), status=403, needs_model=True),
+    Entry("groupes, clore un groupe (confirmation)", lambda w: _groupes(w, "/1/clore"),
+          who="referent", prepare=_groupes_then_open("/1/clore"), needs_model=True),
 ]
 
 POST_ONLY.update({
     "groupes.register": "redirects to the group's page (or shows it with the error)",
     "groupes.unregister": "redirects to the group's page (or shows it with the error)",
     "groupes.cancel_session": "redirects to the session's page (or shows it with the error)",
+    "groupes.remove_participant": "redirects to the group's page (or shows it with the error)",
 })
 
 # --- interventions (plugins/interventions) --------------------------------------------------------
@@ -849,5 +919,336 @@ PAGES.extend([
     Entry("une intervention, pair-aidant sollicité", _intervention, who="pair-aidant"),
     Entry("une intervention, référent", _intervention, who="referent"),
 ])
+
+# --- topic proposals and polls (server/polls) -----------------------------------------------------
+
+_POLLS: dict = {}
+
+
+def _polls(world) -> dict:
+    """Kept topics and four polls (open approval, open ranked with results shown, open with
+    results hidden, closed ranked with one ballot), made once through the service."""
+    if not _POLLS:
+        from datetime import datetime, timedelta, timezone
+
+        from server.extensions import db
+        from server.polls import service
+
+        app, now = world.app, datetime.now(timezone.utc)
+        with app.app_context():
+            staff = world.people["animateur"].id
+            kept = []
+            for title in ("Pair-aidance et télétravail", "Former les pair-aidants",
+                          "Reconnaître le temps de pair-aidance"):
+                topic = service.propose(staff, f"{title} {unique('n')}", "Des questions reviennent.")
+                service.keep(topic, staff)
+                kept.append(topic.id)
+            _POLLS["topic"] = service.propose(staff, unique("Thème à trier"), "Pourquoi pas.").id
+
+            def poll(method, opens, closes, during=False):
+                return service.open_poll(service.PollDraft(
+                    title=unique("Thème du prochain e-club"), method=method,
+                    max_choices=2 if method == "approval" else None, scope="person",
+                    opens_at=now + timedelta(hours=opens), closes_at=now + timedelta(hours=closes),
+                    results_during_vote=during, topic_ids=kept), staff).id
+
+            _POLLS["approval"] = poll("approval", -1, 240)
+            _POLLS["ranked"] = poll("schulze", -1, 240, during=True)
+            _POLLS["hidden"] = poll("approval", -1, 240)
+            _POLLS["closed"] = poll("schulze", -3, -2)
+            db.session.commit()
+            closed = db.session.get(service.Poll, _POLLS["closed"])
+            db.session.add(service.PollBallot(poll_id=closed.id, ballot_key=b"registry" * 4,
+                                              choices=[o.id for o in closed.options]))
+            db.session.commit()
+            service.close(closed.id)
+    return _POLLS
+
+
+def _poll(kind: str, rest: str = ""):
+    return lambda w: f"/reseau/sondages/{_polls(w)[kind]}{rest}"
+
+
+def topic_empty(page, world):
+    submit(page, "Proposer ce thème")
+    shows_errors(page, "Saisissez le thème proposé.", "Expliquez pourquoi ce thème compte.")
+
+
+def poll_form_empty(page, world):
+    submit(page, "Ouvrir le sondage")
+    shows_errors(page, "Saisissez l'intitulé du sondage.", "Saisissez la date d'ouverture.")
+
+
+def same_rank_twice(page, world):
+    selects = page.locator("main select")
+    selects.nth(0).select_option("1")
+    selects.nth(1).select_option("1")
+    submit(page, "Voter")
+    shows_errors(page, "Deux thèmes ont le même rang")
+
+
+PAGES.extend([
+    Entry("thèmes proposés", lambda w: (_polls(w), "/reseau/themes/")[1], who="membre"),
+    Entry("thèmes proposés, envoyé vide", lambda w: "/reseau/themes/", who="membre",
+          prepare=topic_empty, status=400),
+    Entry("trier un thème", lambda w: f"/reseau/themes/{_polls(w)['topic']}", who="animateur"),
+    Entry("trier un thème, refusé à un membre", lambda w: f"/reseau/themes/{_polls(w)['topic']}",
+          who="membre", status=403),
+    Entry("sondages, membre", lambda w: (_polls(w), "/reseau/sondages/")[1], who="membre"),
+    Entry("sondages, animation", lambda w: "/reseau/sondages/", who="animateur"),
+    Entry("ouvrir un sondage", lambda w: (_polls(w), "/reseau/sondages/nouveau")[1],
+          who="animateur"),
+    Entry("ouvrir un sondage, envoyé vide", lambda w: (_polls(w), "/reseau/sondages/nouveau")[1],
+          who="animateur", prepare=poll_form_empty, status=400),
+    Entry("un sondage par approbation", _poll("approval"), who="membre"),
+    Entry("un sondage par classement", _poll("ranked"), who="pair-aide"),
+    Entry("un sondage par classement, même rang deux fois", _poll("ranked"), who="pair-aidant",
+          prepare=same_rank_twice, status=422),
+    Entry("un sondage vu par l'animation", _poll("approval"), who="animateur"),
+    Entry("résultats provisoires d'un sondage par classement", _poll("ranked", "/resultats"),
+          who="membre"),
+    Entry("résultats cachés pendant le vote", _poll("hidden", "/resultats"), who="membre",
+          status=409),
+    Entry("résultats définitifs, animation", _poll("closed", "/resultats"), who="animateur"),
+])
+
+POST_ONLY.update({
+    "polls.support": "redirects to the topics page",
+    "polls.make_eclub": "redirects to the new e-club's form (or back to the results)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- e-clubs (server/eclubs) ---------------------------------------------------------------------
+# Made once per world through the service: an upcoming e-club with its agenda and two questions
+# (one without its author's name), and a past one with its replay.
+
+_ECLUBS: dict[int, dict] = {}
+
+
+def _eclubs(world) -> dict:
+    key = id(world)
+    if key in _ECLUBS:
+        return _ECLUBS[key]
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from server.eclubs import service
+    from server.eclubs.models import EClub
+
+    app = world.app
+    db = app.extensions["sqlalchemy"]
+    soon = datetime.now(timezone.utc) + timedelta(days=10)
+    with app.test_request_context():
+        upcoming = service.create_eclub(
+            title="Pair-aidance et maintien dans l'emploi", starts_at=soon,
+            description="Retours d'expérience des employeurs du réseau.",
+            video_url="https://visio.exemple.fr/e-club",
+            agenda=[{"title": "Accueil", "speakers": [{"name": "Anis Animateur",
+                                                      "role": "animateur du réseau"}]},
+                    {"title": "Témoignages", "speakers": [{"name": "Paul Pair",
+                                                          "role": "pair-aidant"}]}],
+            resources=[{"label": "Guide pour expérimenter la pair-aidance",
+                        "url": "https://exemple.fr/guide.pdf"}])
+        past = service.create_eclub(title="La pair-aidance, premiers pas", starts_at=soon,
+                                    duration_minutes=60)
+        db.session.flush()
+        past_id, upcoming_id = past.id, upcoming.id
+        service.set_after(past_id, {"replay_url": "https://replay.exemple.fr/1",
+                                    "summary": "Trois idées à retenir.",
+                                    "resources": [{"label": "Diaporama",
+                                                   "url": "https://exemple.fr/d.pdf"}]})
+        service.ask(upcoming_id, world.people["membre"].id,
+                    {"body": "Comment reconnaître le temps des pair-aidants ?", "anonymous": True})
+        question = service.ask(upcoming_id, world.people["pair-aide"].id,
+                               {"body": "Quelle formation pour commencer ?", "anonymous": False})
+        service.support(upcoming_id, question.id, world.people["membre"].id)
+        db.session.execute(sa.update(EClub).where(EClub.id == past_id).values(
+            starts_at=datetime.now(timezone.utc) - timedelta(days=30)))
+        db.session.commit()
+        db.session.remove()
+    _ECLUBS[key] = {"upcoming": upcoming_id, "past": past_id}
+    return _ECLUBS[key]
+
+
+def _eclub(which: str, rest: str = ""):
+    return lambda w: f"/reseau/e-clubs/{_eclubs(w)[which]}{rest}"
+
+
+def eclub_form_empty(page, world):
+    submit(page, "Publier l'e-club")
+    shows_errors(page, "Saisissez le titre de l'e-club.", "Saisissez la date de l'e-club",
+                 "Saisissez l'heure de début")
+
+
+def eclub_question_empty(page, world):
+    submit(page, "Poser ma question")
+    shows_errors(page, "Saisissez votre question.")
+
+
+PAGES.extend([
+    Entry("e-clubs, membre", lambda w: (_eclubs(w), "/reseau/e-clubs/")[1], who="membre"),
+    Entry("e-clubs, animation", lambda w: (_eclubs(w), "/reseau/e-clubs/")[1], who="animateur"),
+    Entry("un e-club à venir, membre", _eclub("upcoming"), who="membre"),
+    Entry("un e-club à venir, question vide", _eclub("upcoming"), who="pair-aide",
+          prepare=eclub_question_empty, status=400),
+    Entry("un e-club à venir, animation", _eclub("upcoming"), who="animateur"),
+    Entry("un e-club passé avec son replay", _eclub("past"), who="pair-aidant"),
+    Entry("créer un e-club", lambda w: "/reseau/e-clubs/nouveau", who="animateur"),
+    Entry("créer un e-club, envoyé vide", lambda w: "/reseau/e-clubs/nouveau", who="animateur",
+          prepare=eclub_form_empty, status=400),
+    Entry("créer un e-club, refusé à un membre", lambda w: "/reseau/e-clubs/nouveau",
+          who="membre", status=403),
+    Entry("modifier un e-club", _eclub("upcoming", "/modifier"), who="animateur"),
+    Entry("après la séance d'un e-club", _eclub("past", "/apres-la-seance"), who="animateur"),
+    Entry("annuler un e-club", _eclub("upcoming", "/annuler"), who="animateur"),
+    Entry("e-club inconnu", lambda w: "/reseau/e-clubs/999999", who="membre", status=404),
+])
+
+POST_ONLY.update({
+    "eclubs.register": "redirects to the e-club's page (or shows it with the reason)",
+    "eclubs.unregister": "redirects to the e-club's page (or shows it with the reason)",
+    "eclubs.support": "redirects to the e-club's questions (or shows it with the reason)",
+    "eclubs.answered": "redirects to the e-club's questions (or shows it with the reason)",
+    "eclubs.merge": "redirects to the e-club's questions (or shows the page with the errors)",
+})
+
+NOT_PAGES.update({
+    "eclubs.feed": "public iCalendar feed of the network's e-clubs (text/calendar)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- network indicators (server/network_indicators) --------------------------------------------
+
+_INDICATORS: set = set()
+
+
+def _indicators(world) -> str:
+    """The indicators page, after one computation over the registry's employers."""
+    if id(world) not in _INDICATORS:
+        from server.network_indicators.aggregate import aggregate
+
+        with world.app.app_context():
+            aggregate()
+            world.app.extensions["sqlalchemy"].session.remove()
+        _INDICATORS.add(id(world))
+    return "/reseau/indicateurs/"
+
+
+def indicators_shown(page, world):
+    expect(page.locator("main")).to_contain_text("secret statistique")
+    expect(page.locator("main table caption").first).to_contain_text("Programmes par modèle")
+
+
+def indicators_recomputing(page, world):
+    submit(page, "Recalculer")
+    expect(page.locator("main")).to_contain_text("Un calcul est en cours")
+
+
+PAGES.extend([
+    Entry("indicateurs du réseau", _indicators, who="animateur", prepare=indicators_shown),
+    Entry("indicateurs du réseau, administration", _indicators, who="admin"),
+    Entry("indicateurs du réseau, calcul lancé", _indicators, who="animateur",
+          prepare=indicators_recomputing),
+    Entry("indicateurs du réseau, refusés à un membre", lambda w: "/reseau/indicateurs/",
+          who="membre", status=403),
+])
+
+POST_ONLY.update({
+    "network_indicators.recompute": "enqueues the computation, redirects to the indicators page",
+})
+
+NOT_PAGES.update({
+    "network_indicators.export_csv": "CSV export of the published network indicators (text/csv)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- the network's resource library (server/library) -------------------------------------------
+
+_LIBRARY: dict = {}
+
+
+def _library(world, key: str = "fiche") -> str:
+    """A published tool sheet that opens the framing sheet, and a draft (made once)."""
+    if not _LIBRARY:
+        from datetime import date
+
+        from server.extensions import db
+        from server.library import service
+
+        with world.app.app_context():
+            for name, status, kind, tool in (("fiche", "publie", "fiche-outil", "cadrage"),
+                                             ("brouillon", "brouillon", "guide", None)):
+                values, errors = service.clean({
+                    "kind": kind, "title": f"Définition du cadre du projet ({name})",
+                    "summary": "Préciser les contours, les objectifs et les résultats attendus.",
+                    "body": "Premier paragraphe.\n\nSecond paragraphe.",
+                    "themes": ["cadre-projet"], "audience": "referents",
+                    "published_on": date(2025, 9, 12), "tool": tool})
+                assert not errors, errors
+                resource = service.create(values, by_user_id=world.people["animateur"].id)
+                resource.status = status
+                db.session.commit()
+                _LIBRARY[name] = resource.id
+    return f"/reseau/ressources/{_LIBRARY[key]}"
+
+
+def library_new_empty(page, world):
+    submit(page, "Enregistrer le brouillon")
+    shows_errors(page, "Choisissez le type de ressource.", "Saisissez un titre.")
+
+
+def library_upload_refused(page, world):
+    page.locator("main").get_by_label("Fichier").set_input_files(files=[{
+        "name": "guide.pdf", "mimeType": "application/pdf",
+        "buffer": b"%PDF-1.4\n<html><script>alert(1)</script></html>"}])
+    submit(page, "Ajouter le document")
+    shows_errors(page, "contient une page web ou un script")
+
+
+def library_copy_offered(page, world):
+    expect(page.locator("main").get_by_role("button", name="Démarrer ma fiche")).to_be_visible()
+
+
+PAGES.extend([
+    Entry("bibliothèque, membre", lambda w: "/reseau/ressources/", who="membre"),
+    Entry("bibliothèque, animation", lambda w: (_library(w), "/reseau/ressources/")[1],
+          who="animateur"),
+    Entry("bibliothèque, recherche sans résultat",
+          lambda w: "/reseau/ressources/?q=introuvable+xyzzy", who="pair-aide"),
+    Entry("bibliothèque, filtre inconnu", lambda w: "/reseau/ressources/?theme=astrologie",
+          who="membre", status=400),
+    Entry("histoire de la pair-aidance", lambda w: "/reseau/ressources/histoire", who="membre"),
+    Entry("une fiche outil, membre", lambda w: _library(w), who="membre"),
+    Entry("une fiche outil, référent", lambda w: _library(w), who="referent",
+          prepare=library_copy_offered),
+    Entry("une fiche outil, animation", lambda w: _library(w), who="animateur"),
+    Entry("un brouillon, animation", lambda w: _library(w, "brouillon"), who="animateur"),
+    Entry("un brouillon, introuvable pour un membre", lambda w: _library(w, "brouillon"),
+          who="membre", status=404),
+    Entry("nouvelle ressource", lambda w: "/reseau/ressources/nouvelle", who="animateur"),
+    Entry("nouvelle ressource, envoyée vide", lambda w: "/reseau/ressources/nouvelle",
+          who="admin", prepare=library_new_empty, status=400),
+    Entry("nouvelle ressource, refusée à un membre", lambda w: "/reseau/ressources/nouvelle",
+          who="membre", status=403),
+    Entry("modifier une ressource", lambda w: _library(w) + "/modifier", who="animateur"),
+    Entry("documents joints", lambda w: _library(w) + "/pieces-jointes", who="animateur"),
+    Entry("documents joints, fichier refusé", lambda w: _library(w) + "/pieces-jointes",
+          who="animateur", prepare=library_upload_refused, status=400),
+])
+
+POST_ONLY.update({
+    "library.change_status": "publishes, archives or drafts, redirects to the resource",
+    "library.remove_attachment": "removes a file, redirects to the attachments page",
+    "library.start_copy": "redirects to the référent's framing sheet (or shows the resource "
+                          "with the error)",
+})
+
+NOT_PAGES.update({
+    "library.download": "an attachment, sent as a download (Content-Disposition: attachment)",
+})
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
