@@ -135,28 +135,20 @@ def _register_core(app: Flask) -> None:
 
     app.register_blueprint(calendar_bp)
     register_api(app)
-    from server.eclubs import api as eclubs_api
-    from server.eclubs.views import bp as eclubs_bp
-    from server.extensions import csrf
-
-    app.register_blueprint(eclubs_bp)
-    csrf.exempt(eclubs_api.blp)  # cookie-authenticated API writes are checked in enforce_access
-    app.extensions["entrepairs.api"].register_blueprint(eclubs_api.blp)
-    from server.extensions import csrf
-    from server.library import api as library_api, views as library_views  # noqa: F401
-
-    app.register_blueprint(library_views.bp)
-    csrf.exempt(library_api.blp)  # cookie-authenticated writes are checked in enforce_access
-    app.extensions["entrepairs.api"].register_blueprint(library_api.blp)
+    # The network features: pages, and API blueprints joined to the one OpenAPI document.
+    # Cookie-authenticated API writes are checked in enforce_access, not by the form CSRF.
     from server import network_indicators
+    from server.eclubs import api as eclubs_api, views as eclubs_views
+    from server.extensions import csrf
+    from server.library import api as library_api, views as library_views
+    from server.polls import api as polls_api, views as polls_views
 
     network_indicators.init_app(app)
-    from server.extensions import csrf as _csrf
-    from server.polls import api as polls_api, views as polls_views  # noqa: F401
-
-    app.register_blueprint(polls_views.bp)
-    _csrf.exempt(polls_api.blp)  # cookie-authenticated writes are checked in enforce_access
-    app.extensions["entrepairs.api"].register_blueprint(polls_api.blp)
+    for views, api in ((eclubs_views, eclubs_api), (library_views, library_api),
+                       (polls_views, polls_api)):
+        app.register_blueprint(views.bp)
+        csrf.exempt(api.blp)
+        app.extensions["entrepairs.api"].register_blueprint(api.blp)
     errors.init_app(app)
     templating.init_app(app)
     register_commands(app)
