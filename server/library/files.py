@@ -207,7 +207,4 @@ def store(data: bytes) -> tuple[str, str]:
 
 
 def remove(storage_key: str) -> None:
-    try:
-        path_of(storage_key).unlink()
-    except FileNotFoundError:
-        pass
+    path_of(storage_key).unlink(missing_ok=True)
