@@ -121,7 +121,73 @@ def create_referent(app, slugs, email="referent@bench.example"):
     with app.app_context():
         user = create_account(email, "Référente du bench", PASSWORD, (),
                               [f"{s}:referent" for s in slugs])
-        return user.id
+        user_id = user.id
+    enable_second_factor(app, user_id)
+    return user_id
+
+
+# --- logging in: référents and animateurs give a second-factor code after the password ---------
+
+#: The key the bench's référents and animateurs have set up (docs/security.md).
+TOTP_SECRET = "BENCHKEYFORENTREPAIRSTOTPAAAAAAA"
+SECOND_STEP = "/connexion/code"
+_last_step: list[int] = []
+
+
+def enable_second_factor(app, user_id: int) -> None:
+    from server.auth import two_factor
+    from server.auth.models import User
+
+    with app.app_context():
+        db = app.extensions["sqlalchemy"]
+        two_factor.enable(db.session.get(User, user_id), TOTP_SECRET, None)
+        db.session.commit()
+
+
+def next_code() -> str:
+    """A code of a 30-second step this process has not used yet (each is accepted once; the
+    server accepts the current step and its neighbours, so three log-ins fit in one step)."""
+    import pyotp
+
+    totp = pyotp.TOTP(TOTP_SECRET)
+    step = totp.timecode(time.time())
+    if _last_step and _last_step[-1] >= step:
+        step = _last_step[-1] + 1
+    _last_step.append(step)
+    return totp.generate_otp(step)
+
+
+def _csrf(html: str) -> str:
+    import re
+
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def log_in(client, email: str) -> None:
+    """Log in a Flask test client through the pages, second factor included."""
+    html = client.get("/connexion").get_data(as_text=True)
+    response = client.post("/connexion", data={"csrf_token": _csrf(html), "email": email,
+                                               "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    if response.headers["Location"].endswith(SECOND_STEP):
+        html = client.get(SECOND_STEP).get_data(as_text=True)
+        response = client.post(SECOND_STEP, data={"csrf_token": _csrf(html), "code": next_code()})
+        assert response.status_code == 302, response.status_code
+
+
+def log_in_over_http(session, base: str, email: str) -> None:
+    """The same with a ``requests.Session`` against a running server."""
+    html = session.get(f"{base}/connexion", timeout=120).text
+    response = session.post(f"{base}/connexion", data={"csrf_token": _csrf(html), "email": email,
+                                                       "password": PASSWORD},
+                            allow_redirects=False, timeout=120)
+    assert response.status_code == 302, response.status_code
+    if response.headers["Location"].endswith(SECOND_STEP):
+        html = session.get(f"{base}{SECOND_STEP}", timeout=120).text
+        response = session.post(f"{base}{SECOND_STEP}",
+                                data={"csrf_token": _csrf(html), "code": next_code()},
+                                allow_redirects=False, timeout=120)
+        assert response.status_code == 302, response.status_code
 
 
 def timed(fn, *args, **kwargs):

@@ -12,8 +12,8 @@ import sys
 
 import sqlalchemy as sa
 
-from bench.common import (PASSWORD, Summary, create_referent, header, make_app, median,
-                          parser, quartiles, throwaway_database, timed, verdict)
+from bench.common import (Summary, create_referent, header, log_in, make_app,
+                          median, parser, quartiles, throwaway_database, timed, verdict)
 
 TARGET_MS = 300
 
@@ -85,10 +85,7 @@ def run(quick: bool = False, rounds: int | None = None) -> Summary:
             app.extensions["sqlalchemy"].session.remove()
         _, _ = timed(_fill, app, ref, people, binomes, answers)
         client = app.test_client()
-        from tests.fixtures.app import csrf_token
-        client.post("/connexion", data={"csrf_token": csrf_token(client),
-                                        "email": "referent@bench.example",
-                                        "password": PASSWORD})
+        log_in(client, "referent@bench.example")
         path = f"/e/{ref.slug}/programme/tableau-de-bord"
         first = client.get(path)
         assert first.status_code == 200, first.status_code

@@ -9,17 +9,16 @@ request by request between the two apps. Target: median(1,000) / median(1) ≤ 1
 from __future__ import annotations
 
 import gc
-import re
 import sys
 import time
 
 from bench.common import (
-    PASSWORD,
     Summary,
     create_database,
     create_referent,
     drop_database,
     header,
+    log_in,
     make_app,
     median,
     parser,
@@ -44,11 +43,7 @@ def _prepare(url: str, employers: int):
     filled = time.perf_counter() - started
     create_referent(app, [slug(0)], EMAIL)
     client = app.test_client()
-    html = client.get("/connexion").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    response = client.post("/connexion", data={"csrf_token": token, "email": EMAIL,
-                                               "password": PASSWORD})
-    assert response.status_code == 302, response.status_code
+    log_in(client, EMAIL)
     return app, client, filled
 
 

@@ -28,12 +28,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(factory: str, env: dict):
+def gunicorn(factory: str, env: dict, args=GUNICORN_ARGS):
     """Serve ``factory`` (``module:function()``) on a free loopback port; yields its base URL."""
     port = free_port()
     gunicorn_bin = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn_bin), *GUNICORN_ARGS, "--bind", f"{HOST}:{port}", factory],
+        [str(gunicorn_bin), *args, "--bind", f"{HOST}:{port}", factory],
         env={**os.environ, **env}, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -20,7 +20,9 @@ import sqlalchemy as sa
 from bench.common import (
     PASSWORD,
     Summary,
+    enable_second_factor,
     header,
+    log_in,
     make_app,
     median,
     parser,
@@ -131,15 +133,13 @@ def run(quick: bool = False, rounds: int | None = None) -> Summary:
               f"{verdict(med, TARGET_SECONDS)}")
 
         from server.accounts import create_account
-        from tests.fixtures.app import csrf_token
 
         with app.app_context():
-            create_account("animateur@bench.example", "Animatrice du bench", PASSWORD,
-                           ("animateur",), [])
+            animateur = create_account("animateur@bench.example", "Animatrice du bench",
+                                       PASSWORD, ("animateur",), []).id
+        enable_second_factor(app, animateur)
         client = app.test_client()
-        client.post("/connexion", data={"csrf_token": csrf_token(client),
-                                        "email": "animateur@bench.example",
-                                        "password": PASSWORD})
+        log_in(client, "animateur@bench.example")
         page = client.get("/reseau/indicateurs/")
         assert page.status_code == 200 and "secret statistique" in page.get_data(as_text=True)
         pages, homes = [], []

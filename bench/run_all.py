@@ -13,7 +13,7 @@ import warnings
 from bench.common import machine, parser
 
 BENCHMARKS = ("provisioning", "migration", "tenancy_overhead", "latency_many_tenants",
-              "matching", "anonymisation", "network_indicators", "voting")
+              "matching", "anonymisation", "network_indicators", "voting", "journeys")
 
 
 def main() -> int:

@@ -10,7 +10,6 @@ from loopback (``wrk`` if installed, else a bounded Python client). Target: rati
 """
 from __future__ import annotations
 
-import re
 import sys
 import threading
 import time
@@ -23,6 +22,8 @@ from bench.common import (
     Summary,
     create_referent,
     header,
+    log_in,
+    log_in_over_http,
     make_app,
     median,
     parser,
@@ -59,12 +60,7 @@ def _setup(url: str) -> str:
 
 def _entrepairs_cookie(base: str) -> str:
     with requests.Session() as s:
-        html = s.get(f"{base}/connexion", timeout=120).text
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-        r = s.post(f"{base}/connexion", data={"csrf_token": token, "email": EMAIL,
-                                              "password": PASSWORD},
-                   allow_redirects=False, timeout=120)
-        assert r.status_code == 302, r.status_code
+        log_in_over_http(s, base, EMAIL)
         return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 
 
@@ -91,10 +87,7 @@ def _cpu_per_request(url: str, employer: str, requests_per_round: int) -> dict[s
     os.environ["BENCH_DATABASE_URL"] = url
     apps = {"entrepairs": servers.entrepairs(), "bare": servers.bare()}
     clients = {name: app.test_client() for name, app in apps.items()}
-    html = clients["entrepairs"].get("/connexion").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    assert clients["entrepairs"].post("/connexion", data={
-        "csrf_token": token, "email": EMAIL, "password": PASSWORD}).status_code == 302
+    log_in(clients["entrepairs"], EMAIL)
     assert clients["bare"].post("/login", json={"email": EMAIL,
                                                 "password": PASSWORD}).status_code == 200
     paths = {"entrepairs": f"/api/v1/e/{employer}/people", "bare": "/api/people"}

@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, missing
 # Re-exported for plugins (their only door into the core besides server.signals).
 from server.api import check_json_body  # noqa: F401
 from server.api.pagination import SelectPage  # noqa: F401
-from server.audit import record  # noqa: F401
+from server.audit import record, record_access  # noqa: F401
 from server.auth.access import employer_role  # noqa: F401
 from server.employers.models import Profile  # noqa: F401
 from server.extensions import db  # noqa: F401
@@ -55,6 +55,14 @@ class Indicator:
     unit: str = "count"
     #: Breakdown for a chart and its data table: [(label, value), ...].
     breakdown: tuple[tuple[str, int | float], ...] = ()
+    #: Profile ids of the distinct people the figure is about (both members of the binômes
+    #: counted, the facilitator and participants of the sessions...). The network indicators
+    #: publish a figure only when at least 11 people are behind it; ``None`` means unknown, and
+    #: then all the employer's pair-aidants and pair-aidés are assumed (an upper bound).
+    people: frozenset[int] | None = None
+    #: People behind the figure who have no profile (an intervention's audience), added to
+    #: ``people``.
+    anonymous_people: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,27 @@ def raise_refusal(refused: Refused):
     if refused.details is not None:
         exc.data = {"messages": refused.details}
     raise exc
+
+
+def enqueue_after_commit(func, *args) -> None:
+    """Enqueue the job ``func(*args)`` for the current employer once the current transaction
+    commits, never after a rollback: for the messages about a change made inside a caller's
+    transaction (an erasure's cancellations, ``erase_person``)."""
+    import sqlalchemy as sa
+
+    session = db.session()
+    pending = session.info.get("entrepairs_after_commit")
+    if pending is None:
+        pending = session.info["entrepairs_after_commit"] = []
+
+        def run(_session):
+            todo, pending[:] = list(pending), []
+            for job, job_args, slug in todo:
+                enqueue(job, *job_args, tenant=slug)
+
+        sa.event.listen(session, "after_commit", run)
+        sa.event.listen(session, "after_soft_rollback", lambda *_: pending.clear())
+    pending.append((func, args, current_tenant().slug))
 
 
 def event_ics(event, label: str, calendar_name: str, base_url: str) -> bytes:
@@ -136,6 +165,22 @@ class TimeSpent:
     hours: float
 
 
+@dataclass(frozen=True)
+class RetentionKind:
+    """A kind of record a model removes after a period the employer sets (personal data)."""
+
+    #: Stable key, namespaced by the plugin (``binomes.notes``).
+    key: str
+    #: French label ("Notes des binômes clos").
+    label: str
+    #: Safe default period, in days.
+    default_days: int
+    #: French sentence: from when the period runs and what happens at its end.
+    description: str
+    #: The shortest period an employer may set, in days.
+    minimum_days: int = 30
+
+
 @dataclass
 class Period:
     """The period an indicator request covers (dates, Europe/Paris)."""
@@ -165,6 +210,9 @@ class ProgrammeModel:
     api_blueprint: ClassVar[Any] = None
     #: Jobs the scheduler runs for each employer that enabled the model.
     periodic_jobs: ClassVar[tuple[PeriodicJob, ...]] = ()
+    #: French labels of the kinds of record the model writes to the audit log (``record``,
+    #: ``record_access``), by object type: {"binomes_binome": "Binôme"}.
+    audit_labels: ClassVar[dict[str, str]] = {}
 
     def __init__(self, app):
         self.app = app
@@ -202,6 +250,31 @@ class ProgrammeModel:
         (aware datetimes), read in the current tenant's schema."""
         return []
 
+    # --- personal data (docs/personal_data.md) ---------------------------------------------
+    #: Kinds of records removed after a period the employer sets (retention settings page).
+    retention_kinds: ClassVar[tuple[RetentionKind, ...]] = ()
+
+    def personal_data(self, profile_id: int) -> dict[str, list[dict]]:
+        """Everything the model holds about one person (by programme profile id), read in the
+        current tenant's schema, for the person's copy of their data: French section title →
+        rows, each a dict of French field label → value (text, number, bool, date, datetime or
+        None). Include what others wrote about the person that the person may read."""
+        return {}
+
+    def erase_person(self, profile_id: int) -> dict[str, int]:
+        """Erase or anonymise what the model holds about one person, in the current tenant's
+        schema, inside the caller's transaction (never commit). The core keeps the person's
+        profile as an anonymous placeholder (« Personne effacée »), so rows naming the person
+        by profile id stay readable for the others; delete what the person declared or wrote
+        and cancel what was still to come. Returns French label → number of rows. Must be
+        idempotent: a failed erasure is run again."""
+        return {}
+
+    def apply_retention(self, key: str, before) -> int:
+        """Remove the records of retention kind ``key`` whose period ended before ``before``
+        (an aware datetime), inside the caller's transaction; returns how many."""
+        return 0
+
     # --- checks ---------------------------------------------------------------------------
     @classmethod
     def check(cls) -> list[str]:
@@ -230,6 +303,9 @@ class ProgrammeModel:
                 problems.append(f"model {model.__name__} is not a tenant model")
             elif not table.name.startswith(f"{cls.name}_"):
                 problems.append(f"table {table.name} is not named {cls.name}_...")
+        for kind in cls.retention_kinds:
+            if not kind.key.startswith(f"{cls.name}."):
+                problems.append(f"retention kind {kind.key} is not named {cls.name}.…")
         if cls.models and cls.migrations is None:
             problems.append("it has tables but no `migrations` folder")
         if cls.migrations is not None and not Path(cls.migrations).is_dir():
@@ -241,8 +317,9 @@ class ProgrammeModel:
 
 __all__ = [
     "ProgrammeModel", "Indicator", "PeriodicJob", "Period", "TimeSpent", "CalendarEvent",
+    "RetentionKind",
     "EmptySettings",
-    "Refused", "raise_refusal", "event_ics", "notify_people",
+    "Refused", "raise_refusal", "event_ics", "notify_people", "enqueue_after_commit",
     "ValidationError",
     "db", "TenantModel", "tenant_table_args", "employer_role", "current_tenant", "enqueue",
     "record", "Profile", "settings_of", "check_json_body", "SelectPage",

@@ -39,6 +39,12 @@ def _configure(app: Flask, config: dict | None) -> None:
     if app.config["ENV_NAME"] == "production":
         # Cookies only ever travel over https in production, whatever the settings say.
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        # __Host-: the browser accepts these cookies only if Secure, Path=/ and without Domain,
+        # so no sibling sub-domain can set or shadow them (docs/security.md).
+        app.config.update(SESSION_COOKIE_NAME="__Host-session",
+                          REMEMBER_COOKIE_NAME="__Host-remember",
+                          SESSION_COOKIE_DOMAIN=None, SESSION_COOKIE_PATH="/",
+                          REMEMBER_COOKIE_DOMAIN=None, REMEMBER_COOKIE_PATH="/")
     app.extensions["entrepairs.pid"] = os.getpid()
     app.config["RATELIMIT_STORAGE_URI"] = _limiter_storage(app.config.get("REDIS_URL"))
 
@@ -74,6 +80,9 @@ def _init_extensions(app: Flask) -> None:
     import server.library.models  # noqa: F401  resource library
     import server.eclubs.models  # noqa: F401  e-clubs
     import server.polls.models  # noqa: F401  topic proposals and polls
+    import server.personal_data.models  # noqa: F401  exports, erasures, retention runs
+    import server.audit.models  # noqa: F401  the audit logs (employer and network)
+    import server.practices.models  # noqa: F401  shared best practices
 
 
 def _select_locale():
@@ -95,6 +104,7 @@ def _register_core(app: Flask) -> None:
     from server.programme.blueprint import bp as programme_bp
 
     import server.auth.views  # noqa: F401
+    import server.auth.session_views  # noqa: F401  « Mes sessions »
     import server.employers.views  # noqa: F401
     import server.network.views  # noqa: F401
     import server.pages.views  # noqa: F401
@@ -143,12 +153,26 @@ def _register_core(app: Flask) -> None:
     from server.library import api as library_api, views as library_views
     from server.polls import api as polls_api, views as polls_views
 
+    from server.practices import views as practices_views
+
     network_indicators.init_app(app)
+    app.register_blueprint(practices_views.bp)
+    app.register_blueprint(practices_views.network_bp)
     for views, api in ((eclubs_views, eclubs_api), (library_views, library_api),
                        (polls_views, polls_api)):
         app.register_blueprint(views.bp)
         csrf.exempt(api.blp)
         app.extensions["entrepairs.api"].register_blueprint(api.blp)
+    from server.personal_data import views as personal_data_views
+
+    app.register_blueprint(personal_data_views.bp)
+    app.register_blueprint(personal_data_views.space_bp)
     errors.init_app(app)
     templating.init_app(app)
+    from server import security_headers
+
+    security_headers.init_app(app)
     register_commands(app)
+    from server import audit
+
+    audit.init_app(app)  # the audit logs' pages; accesses written after each request

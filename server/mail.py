@@ -22,6 +22,7 @@ from flask import current_app, render_template
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
+from server.jobs import current_job_id
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,21 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=sa.func.now(), index=True
     )
+    #: The delivery job's id: a retried job finds its message already kept.
+    delivery_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+
+class MailDelivery(db.Model):
+    """The key (the delivery job's id) of a message already handed to the SMTP server, so that
+    a job retried after a crash does not send it twice. Holds nothing of the message."""
+
+    __tablename__ = "mail_delivery"
+    __table_args__ = {"schema": "network"}
+
+    delivery_key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    delivered_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), server_default=sa.func.now(), index=True
+    )
 
 
 def send(message: Message, *, tenant: str | None):
@@ -68,30 +84,66 @@ def send(message: Message, *, tenant: str | None):
 
 def deliver(message: dict) -> str:
     """The job: over SMTP when configured, else into the outbox. An SMTP failure raises, so
-    the job is marked failed in RQ (and can be requeued)."""
+    the job is retried, then marked failed in RQ (and can be requeued). The job's id is the
+    message's idempotency key: a retry after a crash neither keeps nor sends it twice."""
     message = Message(**message)
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        from tenants import current_tenant
-
-        tenant = current_tenant()
-        db.session.add(OutboxMessage(recipient=message.to, subject=message.subject,
-                                     text_body=message.text, html_body=message.html,
-                                     tenant_slug=tenant.slug if tenant else None))
-        db.session.commit()
+        keep_in_outbox(message)
         return "outbox"
-    smtp_send(to_email_message(message, config["MAIL_DEFAULT_SENDER"]), config)
+    key = delivery_key(message)
+    return send_once(to_email_message(message, config["MAIL_DEFAULT_SENDER"], key), config, key)
+
+
+def delivery_key(message: Message) -> str | None:
+    """The idempotency key of ``message`` in the running job: the job's id (the same across
+    its retries) and a digest of the message (a job may deliver several). ``None`` outside a
+    job."""
+    import hashlib
+
+    job_id = current_job_id()
+    if job_id is None:
+        return None
+    digest = hashlib.sha256("\0".join((message.to, message.subject, message.text)).encode())
+    return f"{job_id}.{digest.hexdigest()[:16]}"
+
+
+def keep_in_outbox(message: Message) -> None:
+    from sqlalchemy.dialects.postgresql import insert
+
+    from tenants import current_tenant
+
+    tenant = current_tenant()
+    db.session.execute(
+        insert(OutboxMessage).values(
+            recipient=message.to, subject=message.subject, text_body=message.text,
+            html_body=message.html, tenant_slug=tenant.slug if tenant else None,
+            delivery_key=delivery_key(message))
+        .on_conflict_do_nothing(index_elements=["delivery_key"]))
+    db.session.commit()
+
+
+def send_once(email: EmailMessage, config, key: str | None) -> str:
+    """Hand ``email`` to the SMTP server unless the job ``key`` already did. A crash between
+    the hand-over and the record below sends it again (at least once); the stable
+    Message-ID then lets mail clients show it once."""
+    if key is not None and db.session.get(MailDelivery, key) is not None:
+        return "already sent"
+    smtp_send(email, config)
+    if key is not None:
+        db.session.add(MailDelivery(delivery_key=key))
+        db.session.commit()
     return "sent"
 
 
-def to_email_message(message: Message, sender: str) -> EmailMessage:
+def to_email_message(message: Message, sender: str, key: str | None = None) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     domain = sender.rpartition("@")[2].rstrip(">") or "entrepairs.invalid"
-    email["Message-ID"] = make_msgid(domain=domain)
+    email["Message-ID"] = f"<{key}@{domain}>" if key else make_msgid(domain=domain)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     for filename, content_type, data in message.attachments:

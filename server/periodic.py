@@ -17,11 +17,14 @@ def network_periodic_jobs() -> list:
     """Periodic jobs of the network itself (no employer), declared like a plugin's."""
     from plugins.base import PeriodicJob
     from server.network_indicators.aggregate import SCHEDULE_INTERVAL, aggregate
+    from server.personal_data import retention
     from server.polls.jobs import SWEEP_INTERVAL, sweep_due_polls
 
     return [PeriodicJob(sweep_due_polls, SWEEP_INTERVAL,
                         "clôture des sondages dont le travail différé s'est perdu"),
-            PeriodicJob(aggregate, SCHEDULE_INTERVAL, "calcul des indicateurs du réseau")]
+            PeriodicJob(aggregate, SCHEDULE_INTERVAL, "calcul des indicateurs du réseau"),
+            PeriodicJob(retention.apply_everywhere, retention.INTERVAL,
+                        "durées de conservation des données personnelles")]
 
 
 def periodic_jobs(app) -> list[tuple[str | None, object]]:
@@ -75,3 +78,17 @@ def cron_scheduler(app):
             args=(None, _path(fan_out), (plugin_name, path, job.interval), {}),
             interval=job.interval, name=f"{plugin_name or 'réseau'}: {job.description or path}")
     return scheduler
+
+
+def run_cron(app) -> None:
+    """The cron scheduler, started again after Redis goes away and comes back (RQ's own loop
+    stops at the first connection error)."""
+    from server.jobs import REDIS_DOWN
+
+    while True:
+        try:
+            cron_scheduler(app).start()
+            return
+        except REDIS_DOWN:
+            app.logger.warning("Cron scheduler: Redis unreachable, starting again in 5 s")
+            time.sleep(5)

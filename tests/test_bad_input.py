@@ -13,7 +13,8 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from tests.fixtures.app import csrf_token
-from tests.fixtures.factories import PASSWORD, api_token, create_employer, create_user, login, unique
+from tests.fixtures.factories import (PASSWORD, api_token, create_employer, create_user, login,
+                                     second_factor_code, unique)
 from tests.fixtures.snapshots import account_state, employer_state, network_counts
 
 WELCOME_LIMIT = 2000
@@ -327,7 +328,8 @@ def test_a_wrong_password_via_the_api_is_a_401_and_issues_no_token(app, space):
 def test_a_revoked_token_is_refused_at_once(app, space):
     client = app.test_client()
     issued = client.post("/api/v1/auth/tokens",
-                         json={"email": space.referent.email, "password": PASSWORD}).json
+                         json={"email": space.referent.email, "password": PASSWORD,
+                                "code": second_factor_code(app, space.referent)}).json
     headers = {"Authorization": f"Bearer {issued['token']}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.delete(f"/api/v1/auth/tokens/{issued['id']}", headers=headers).status_code == 204
@@ -345,7 +347,8 @@ def test_an_expired_token_is_refused(app, space):
 
     client = app.test_client()
     issued = client.post("/api/v1/auth/tokens",
-                         json={"email": space.referent.email, "password": PASSWORD}).json
+                         json={"email": space.referent.email, "password": PASSWORD,
+                                "code": second_factor_code(app, space.referent)}).json
     db = app.extensions["sqlalchemy"]
     with app.app_context():
         db.session.execute(sa.text("UPDATE network.api_token SET expires_at = now() - "
@@ -410,10 +413,12 @@ def _address() -> str:
 
 def test_login_attempts_are_rate_limited_with_a_french_429(app, space, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
-    before = account_state(app, space.member)
+    # A person of its own: more failures in a row would lock the shared one (lockout.py).
+    person = create_user(app, employer=space.ref)
+    before = account_state(app, person)
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = _address()
-    data = {"email": space.member.email, "password": "pas-le-bon-mot-de-passe"}
+    data = {"email": person.email, "password": "pas-le-bon-mot-de-passe"}
     for _ in range(3):
         response = client.post("/connexion", data={**data, "csrf_token": csrf_token(client)})
         assert response.status_code == 401
@@ -425,21 +430,23 @@ def test_login_attempts_are_rate_limited_with_a_french_429(app, space, monkeypat
     # Another address is not affected.
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = _address()
-    login(other, space.member)
-    assert account_state(app, space.member)["api_token"] == before["api_token"]
+    login(other, person)
+    assert account_state(app, person)["api_token"] == before["api_token"]
 
 
 def test_token_requests_are_rate_limited_with_a_json_429(app, space, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "3 per minute")
+    # A person of its own: more failures in a row would lock the shared one (lockout.py).
+    person = create_user(app, employer=space.ref)
     counts = network_counts(app)
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = _address()
     for _ in range(3):
         response = client.post("/api/v1/auth/tokens",
-                               json={"email": space.member.email, "password": "pas-le-bon"})
+                               json={"email": person.email, "password": "pas-le-bon"})
         assert response.status_code == 401
     response = client.post("/api/v1/auth/tokens",
-                           json={"email": space.member.email, "password": PASSWORD})
+                           json={"email": person.email, "password": PASSWORD})
     assert_api_error(response, 429, "too_many_requests")
     assert network_counts(app) == counts
 

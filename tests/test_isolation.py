@@ -49,6 +49,8 @@ ARG_SOURCES: dict[str, tuple[str, str]] = {
     "slot_id": ("permanences_slot", "id"),  # /permanences/creneaux/<int:slot_id>
     "series_id": ("permanences_slot", "series_id"),  # /permanences/series/<int:series_id>
     "survey_kind": ("survey_version", "kind"),  # /questionnaires/questions/<survey_kind>
+    # binomes_run, not retention_run (which <int:run_id> would also find by its name)
+    "run_id": ("binomes_run", "id"),
 }
 #: Plausible bodies of page forms, by endpoint (a dict, or a function of the app making one;
 #: the CSRF token is added). Pages not listed get
@@ -57,6 +59,10 @@ FORM_BODIES: dict[str, dict] = {
     "employers.settings": {"welcome": "Message glissé dans l'espace d'un autre employeur"},
     "programme.peer_helper_new": {"kind": "external", "name": "Sam Extérieur",
                                   "organisation": "Association Pairs"},
+    "practices.new": {"title": "Une pratique de l'employeur", "model": "autre",
+                      "programme_since": "2020", "employer": "libelle",
+                      "what_worked": "Des rencontres mensuelles entre pairs, préparées avec "
+                                     "les référents, ont permis à chacun de parler librement."},
     # Enabling (never disabling) a model, so that the plugins' routes stay reachable.
     "programme.models": lambda app: {
         "modele": next(iter(app.extensions["entrepairs.plugins"]), ""), "action": "activer"},

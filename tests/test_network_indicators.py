@@ -177,6 +177,32 @@ def test_a_mean_is_shown_only_where_its_count_is_published_and_reaches_five_answ
     assert cells[("satisfaction_moyenne", "suivi-30-jours", "territoriale")] == (None, "primary")
 
 
+def test_a_model_figure_counts_the_people_behind_it_not_all_the_participants():
+    from server.network_indicators.aggregate import EmployerFigures, build_tables, protected_cells
+
+    employers = []
+    for n in range(3):
+        e = EmployerFigures(slug=f"e{n}", sector="territoriale")
+        e.enrolled = {"pair-aide": {100 * n + i for i in range(10)}}
+        e.enabled = {"x"}
+        e.indicators = {
+            # One binôme each: its two people, named by the plugin.
+            "x.named": ("X — named", "count", 1.0, {100 * n, 100 * n + 1}, 0),
+            # The plugin cannot say: the employer's ten participants are assumed.
+            "x.unknown": ("X — unknown", "count", 1.0, None, 0),
+            # An audience of four, counted without names.
+            "x.audience": ("X — audience", "people", 4.0, set(), 4),
+        }
+        employers.append(e)
+    plugins = {"x": type("P", (), {"label": "X"})()}
+    tables, scores = build_tables(employers, plugins)
+    cells = {(c["table_key"], c["row_key"], c["column_key"]): (c["value"], c["reason"])
+             for c in protected_cells(tables, scores, RULES, min_answers=5)}
+    assert cells[("activite", "x.named", "territoriale")] == (None, "primary")  # 6 people
+    assert cells[("activite", "x.unknown", "territoriale")] == (3, None)  # 30 assumed
+    assert cells[("activite", "x.audience", "territoriale")] == (12, None)  # 12 anonymous
+
+
 # --- the job over real employer schemas ---------------------------------------------------------
 
 #: Three employers of the territorial civil service with a binôme each, one State employer
@@ -272,9 +298,11 @@ def test_the_job_reads_every_employer_and_stores_protected_tables(computed):
     assert personnes[("pair-aidant", "etat")] == (None, "primary")
     assert personnes[("pair-aide", "hospitaliere")] == (None, "primary")
     activite = tables["activite"]
-    assert activite[("binomes.active", "territoriale")] == (3, None)
-    assert activite[("binomes.meetings", "territoriale")] == (3, None)
-    assert activite[("binomes.active", "_total")] == (3, None)
+    # Three binômes are six people: under the 11-person rule, although their three employers
+    # have 24 pair-aidants and pair-aidés between them (the plugin names the people behind).
+    assert activite[("binomes.active", "territoriale")] == (None, "primary")
+    assert activite[("binomes.meetings", "territoriale")] == (None, "primary")
+    assert activite[("binomes.active", "_total")] == (None, "primary")
     assert tables["programmes"][("binomes", "territoriale")] == (3, None)
     assert tables["programmes"][("binomes", "_total")] == (5, None)
     # No answers to any survey: every count and mean is hidden.

@@ -83,6 +83,7 @@ from plugins.binomes import api as _api  # noqa: E402  (the blueprints need Sett
 from plugins.binomes import views as _views  # noqa: E402
 from plugins.binomes.jobs import remind_idle_binomes  # noqa: E402
 from plugins.binomes.models import ALL as _MODELS, Binome, Meeting  # noqa: E402
+from plugins.binomes import personal_data as _personal_data  # noqa: E402
 
 
 def _bounds(period):
@@ -111,36 +112,68 @@ class Binomes(ProgrammeModel):
     api_blueprint = _api.blp
     periodic_jobs = (PeriodicJob(func=remind_idle_binomes, interval=24 * 3600,
                                  description="Relancer les binômes sans rencontre récente"),)
+    audit_labels = {
+        "binomes_binome": "Binôme",
+        "binomes_meeting_note": "Notes des rencontres d'un binôme",
+        "binomes_helper": "Profil de pair-aidant (binômes)",
+        "binomes_seeker": "Profil de pair-aidé (binômes)",
+        "binomes_run": "Appariement",
+    }
+    retention_kinds = (_personal_data.NOTES_KIND,)
+
+    def personal_data(self, profile_id):
+        return _personal_data.personal_data(profile_id)
+
+    def erase_person(self, profile_id):
+        return _personal_data.erase_person(profile_id)
+
+    def apply_retention(self, key, before):
+        return _personal_data.apply_retention(key, before)
 
     def indicators(self, period) -> list[Indicator]:
         start, end = _bounds(period)
-        by_status = dict(db.session.execute(
-            sa.select(Binome.status, sa.func.count()).group_by(Binome.status)).all())
+        pairs = sa.select(Binome.status, Binome.helper_id, Binome.seeker_id)
+        by_status: dict[str, list] = {}
+        for status, helper, seeker in db.session.execute(pairs).all():
+            by_status.setdefault(status, []).append((helper, seeker))
+
+        def people(pairs_) -> frozenset[int]:
+            return frozenset(p for pair in pairs_ for p in pair)
+
         meetings = sa.select(Meeting.format, sa.func.count(),
                              sa.func.coalesce(sa.func.sum(Meeting.duration_minutes), 0))
+        met = sa.select(Binome.helper_id, Binome.seeker_id).join(
+            Meeting, Meeting.binome_id == Binome.id).distinct()
         if start is not None:
             meetings = meetings.where(Meeting.held_on >= start.date())
+            met = met.where(Meeting.held_on >= start.date())
         if end is not None:
             meetings = meetings.where(Meeting.held_on <= end.date())
+            met = met.where(Meeting.held_on <= end.date())
         rows = db.session.execute(meetings.group_by(Meeting.format)
                                   .order_by(Meeting.format)).all()
-        closed = sa.select(sa.func.count()).select_from(Binome).where(Binome.status == "closed")
+        met_people = people(db.session.execute(met).all())
+        closed = sa.select(Binome.helper_id, Binome.seeker_id).where(Binome.status == "closed")
         if start is not None:
             closed = closed.where(Binome.closed_at >= start)
         if end is not None:
             closed = closed.where(Binome.closed_at <= end)
+        closed_pairs = db.session.execute(closed).all()
+        active = by_status.get("active", []) + by_status.get("accepted", [])
+        proposed = by_status.get("proposed", [])
         return [
-            Indicator(key="binomes.active", label="Binômes actifs",
-                      value=by_status.get("active", 0) + by_status.get("accepted", 0)),
+            Indicator(key="binomes.active", label="Binômes actifs", value=len(active),
+                      people=people(active)),
             Indicator(key="binomes.proposed", label="Propositions en attente de réponse",
-                      value=by_status.get("proposed", 0)),
+                      value=len(proposed), people=people(proposed)),
             Indicator(key="binomes.meetings", label="Rencontres tenues",
                       value=sum(r[1] for r in rows),
-                      breakdown=tuple((r[0], r[1]) for r in rows)),
+                      breakdown=tuple((r[0], r[1]) for r in rows), people=met_people),
             Indicator(key="binomes.meeting_hours", label="Heures de rencontre",
-                      value=round(sum(r[2] for r in rows) / 60, 1), unit="hours"),
-            Indicator(key="binomes.closed", label="Binômes clos",
-                      value=db.session.execute(closed).scalar()),
+                      value=round(sum(r[2] for r in rows) / 60, 1), unit="hours",
+                      people=met_people),
+            Indicator(key="binomes.closed", label="Binômes clos", value=len(closed_pairs),
+                      people=people(closed_pairs)),
         ]
 
     def time_spent(self, period) -> list[TimeSpent]:

@@ -9,7 +9,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from plugins.base import raise_refusal, SelectPage, check_json_body, db, employer_role
+from plugins.base import (raise_refusal, SelectPage, check_json_body, db, employer_role,
+                          record_access)
 from plugins.binomes import service
 from plugins.binomes.models import (CLOSE_REASONS, STATUSES, Binome, HelperProfile,
                                     MatchingRun, SeekerProfile)
@@ -134,10 +135,14 @@ class CloseSchema(VersionSchema):
 
 class MeetingSchema(Schema):
     id = fields.Integer(dump_only=True)
-    held_on = fields.String(required=True, metadata={"format": "date"})
-    duration_minutes = fields.Integer(required=True)
-    format = fields.String(required=True)
+    held_on = fields.String(required=True, metadata={
+        "format": "date", "description": "Aujourd'hui ou avant."})
+    duration_minutes = fields.Integer(required=True, metadata={"minimum": 1, "maximum": 600})
+    format = fields.String(required=True, metadata={
+        "minLength": 1, "maxLength": 80,
+        "description": "Une des formes de rencontre réglées par l'employeur."})
     note = fields.String(load_default="", metadata={
+        "maxLength": service.NOTE_MAX,
         "description": "Notes privées : lues et renvoyées aux deux membres du binôme "
                        "seulement, jamais au référent."})
     logged_by = fields.Integer(dump_only=True)
@@ -217,6 +222,7 @@ def _get_profile(model, payload, profile_id):
     if row is None:
         fail(Refused(404, "not_found", "Ce profil n'est pas encore rempli.",
                      "This profile is not filled in."))
+    record_access("read", model.__tablename__, profile_id)
     return payload(row)
 
 
@@ -388,6 +394,7 @@ class BinomeResource(MethodView):
     def get(self, binome_id):
         """One binôme with its history (its members and référents)."""
         binome, _ = _visible(binome_id)
+        record_access("read", "binomes_binome", binome.id)
         return _binome_payloads([binome], history=True)[0]
 
 
@@ -445,6 +452,7 @@ class Meetings(MethodView):
     def get(self, binome_id):
         """The binôme's meetings; ``note`` only for its two members."""
         binome, side = _visible(binome_id)
+        record_access("read", "binomes_binome", binome.id)
         notes = service.notes_for_member(binome, side)
         out = []
         for m in service.meetings_of(binome.id):

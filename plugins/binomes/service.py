@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Refused, Profile, db, record, settings_of
+from plugins.base import Refused, Profile, db, record, record_access, settings_of
 from server import signals
 from plugins.binomes import matching
 from plugins.binomes.models import (CLOSE_REASONS, ONGOING, TRANSITIONS, Binome, BinomeEvent,
@@ -563,6 +563,8 @@ def notes_for_member(binome: Binome, side: str | None) -> dict[int, str]:
         sa.select(MeetingNote.meeting_id, MeetingNote.body)
         .join(Meeting, Meeting.id == MeetingNote.meeting_id)
         .where(Meeting.binome_id == binome.id)).all()
+    # Who read the pair's notes, and how many: never what they say.
+    record_access("read", "binomes_meeting_note", binome.id, count=len(rows))
     return {r.meeting_id: r.body for r in rows}
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
 
-from plugins.base import db, employer_role
+from plugins.base import db, employer_role, record_access
 from plugins.binomes import service
 from plugins.binomes.models import (CLOSE_REASONS, STATUSES, HelperProfile,
                                     MatchingRun, Reminder, SeekerProfile)
@@ -232,6 +232,7 @@ def _binome_page(binome_id: int, status: int = 200, problem: Refused | None = No
         binome, side = service.visible_binome(binome_id)
     except Refused:
         abort(404)
+    record_access("read", "binomes_binome", binome.id)
     who = service.names({binome.helper_id, binome.seeker_id})
     meetings = service.meetings_of(binome.id)
     # The pair's private notes: read only for one of its two members.

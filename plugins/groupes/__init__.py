@@ -56,7 +56,8 @@ class Settings(Schema):
 from plugins.groupes import api as _api  # noqa: E402  (the blueprints need Settings' module)
 from plugins.groupes import views as _views  # noqa: E402
 from plugins.groupes.jobs import remind_tomorrows_sessions  # noqa: E402
-from plugins.groupes.models import ALL as _MODELS, Groupe, Presence, Seance  # noqa: E402
+from plugins.groupes.models import ALL as _MODELS, Groupe, Inscription, Presence, Seance  # noqa: E402,E501
+from plugins.groupes import personal_data as _personal_data  # noqa: E402
 
 
 def _bounds(period):
@@ -85,6 +86,12 @@ class Groupes(ProgrammeModel):
     periodic_jobs = (PeriodicJob(func=remind_tomorrows_sessions, interval=3600,
                                  description="Rappeler les séances de groupe du lendemain"),)
 
+    def personal_data(self, profile_id):
+        return _personal_data.personal_data(profile_id)
+
+    def erase_person(self, profile_id):
+        return _personal_data.erase_person(profile_id)
+
     def indicators(self, period) -> list[Indicator]:
         """Counts only: groups, sessions held, attendance rate."""
         start, end = _bounds(period)
@@ -103,13 +110,25 @@ class Groupes(ProgrammeModel):
             sa.select(sa.func.count(), sa.func.count().filter(Presence.present))
             .where(Presence.seance_id.in_(sa.select(held_ids.c.id)))).one()
         rate = round(100 * present / expected, 1) if expected else 0
+        open_groups = sa.select(Groupe.id).where(Groupe.status == "open")
+        in_open = frozenset(db.session.execute(sa.union(
+            sa.select(Groupe.facilitator_id).where(Groupe.id.in_(open_groups)),
+            sa.select(Inscription.profile_id).where(Inscription.groupe_id.in_(open_groups),
+                                                    Inscription.status != "cancelled"),
+        )).scalars())
+        at_sessions = frozenset(db.session.execute(sa.union(
+            sa.select(Groupe.facilitator_id).join(Seance, Seance.groupe_id == Groupe.id)
+            .where(Seance.id.in_(sa.select(held_ids.c.id))),
+            sa.select(Presence.profile_id).where(Presence.present,
+                                                 Presence.seance_id.in_(sa.select(held_ids.c.id))),
+        )).scalars())
         return [
             Indicator(key="groupes.groups", label="Groupes ouverts",
                       value=groups.get("open", 0),
                       breakdown=(("Ouverts", groups.get("open", 0)),
-                                 ("Clos", groups.get("closed", 0)))),
+                                 ("Clos", groups.get("closed", 0))), people=in_open),
             Indicator(key="groupes.sessions_held", label="Séances de groupe tenues",
-                      value=sessions_held),
+                      value=sessions_held, people=at_sessions),
             Indicator(key="groupes.attendance_rate", label="Taux de présence aux séances (%)",
                       value=rate, unit="score",
                       breakdown=(("Présences", present), ("Absences", expected - present))),

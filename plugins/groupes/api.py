@@ -27,19 +27,30 @@ fail = raise_refusal
 
 # --- schemas --------------------------------------------------------------------------------
 
+# What the service checks (service._validate_details), documented; the upper bounds of the
+# capacity and of the number of sessions are the employer's settings.
+TITLE = {"minLength": 1, "maxLength": 120, "pattern": r"\S"}
+THEME = {"minLength": 1, "maxLength": 500, "pattern": r"\S"}
+PLACE = {"maxLength": 200, "description": "Un lieu ou un lien de visioconférence."}
+VIDEO_URL = {"maxLength": 500, "pattern": "^https://"}
+CAPACITY = {"minimum": 2, "description": "Au plus le maximum réglé par l'employeur."}
+
+
 class NewGroupSchema(Schema):
-    title = fields.String(required=True)
-    theme = fields.String(required=True)
-    place = fields.String(allow_none=True, load_default=None)
-    video_url = fields.String(allow_none=True, load_default=None)
+    title = fields.String(required=True, metadata=TITLE)
+    theme = fields.String(required=True, metadata=THEME)
+    place = fields.String(allow_none=True, load_default=None, metadata=PLACE)
+    video_url = fields.String(allow_none=True, load_default=None, metadata=VIDEO_URL)
     recurrence = fields.String(required=True, validate=validate.OneOf(list(RECURRENCES)))
     first_session = fields.String(allow_none=True, load_default=None, metadata={
-        "description": "Première séance (weekly, monthly), heure de Paris : 2026-03-03T14:00."})
-    sessions_count = fields.Integer(load_default=1)
-    dates = fields.List(fields.String(), load_default=list, metadata={
-        "description": "Dates des séances (custom), heure de Paris."})
-    duration_minutes = fields.Integer(required=True)
-    capacity = fields.Integer(required=True)
+        "format": "date-time", "description": "Première séance à venir (weekly, monthly), "
+                                              "heure de Paris : 2026-03-03T14:00."})
+    sessions_count = fields.Integer(load_default=1, metadata={"minimum": 1})
+    dates = fields.List(fields.String(metadata={"format": "date-time"}), load_default=list,
+                        metadata={"description": "Dates à venir des séances (custom), heure "
+                                                 "de Paris."})
+    duration_minutes = fields.Integer(required=True, metadata={"minimum": 15, "maximum": 480})
+    capacity = fields.Integer(required=True, metadata=CAPACITY)
     names_visible = fields.Boolean(allow_none=True, load_default=None, metadata={
         "description": "Les participants voient-ils les noms des autres ? (défaut : réglage "
                        "de l'employeur)"})
@@ -50,11 +61,12 @@ class NewGroupSchema(Schema):
 
 class EditGroupSchema(Schema):
     """Only the fields sent change; the recurrence and the sessions are not edited here."""
-    title = fields.String()
-    theme = fields.String()
-    place = fields.String(allow_none=True)
-    video_url = fields.String(allow_none=True)
+    title = fields.String(metadata=TITLE)
+    theme = fields.String(metadata=THEME)
+    place = fields.String(allow_none=True, metadata=PLACE)
+    video_url = fields.String(allow_none=True, metadata=VIDEO_URL)
     capacity = fields.Integer(metadata={
+        **CAPACITY,
         "description": "Pas moins que le nombre d'inscrits (409 capacity_below_registered) ; "
                        "davantage inscrit aussitôt les premières personnes en attente."})
     names_visible = fields.Boolean()

@@ -20,6 +20,7 @@ from plugins.interventions import api as _api
 from plugins.interventions import views as _views
 from plugins.interventions.models import ALL as _MODELS
 from plugins.interventions.models import KINDS, Intervention
+from plugins.interventions import personal_data as _personal_data  # noqa: E402
 
 HERE = Path(__file__).parent
 #: How the mission sheet's time tracking names each kind of intervention.
@@ -49,6 +50,12 @@ class Interventions(ProgrammeModel):
     blueprint = _views.bp
     api_blueprint = _api.blp
 
+    def personal_data(self, profile_id):
+        return _personal_data.personal_data(profile_id)
+
+    def erase_person(self, profile_id):
+        return _personal_data.erase_person(profile_id)
+
     def indicators(self, period) -> list[Indicator]:
         start, end = _bounds(period)
         query = (sa.select(Intervention.kind, sa.func.count(),
@@ -60,18 +67,22 @@ class Interventions(ProgrammeModel):
         if end is not None:
             query = query.where(Intervention.starts_at <= end)
         rows = {r[0]: r for r in db.session.execute(query.group_by(Intervention.kind)).all()}
+        helpers = frozenset(db.session.execute(
+            query.with_only_columns(Intervention.helper_id).distinct()).scalars())
+        audience = rows["sensibilisation"][3] if "sensibilisation" in rows else 0
         return [
             Indicator(key="interventions.held", label="Interventions réalisées",
                       value=sum(r[1] for r in rows.values()),
                       breakdown=tuple((label, rows[k][1] if k in rows else 0)
-                                      for k, label in KINDS.items())),
+                                      for k, label in KINDS.items()), people=helpers),
             Indicator(key="interventions.hours", label="Heures passées en interventions",
                       value=round(sum(r[2] for r in rows.values()) / 60, 1), unit="hours",
                       breakdown=tuple((label, round((rows[k][2] if k in rows else 0) / 60, 1))
-                                      for k, label in KINDS.items())),
+                                      for k, label in KINDS.items()), people=helpers),
+            # The audience is counted, never named: its people are anonymous.
             Indicator(key="interventions.audience", label="Personnes sensibilisées",
-                      value=rows["sensibilisation"][3] if "sensibilisation" in rows else 0,
-                      unit="people"),
+                      value=audience, unit="people", people=frozenset(),
+                      anonymous_people=audience),
         ]
 
     def time_spent(self, period) -> list[TimeSpent]:

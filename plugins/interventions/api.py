@@ -35,14 +35,21 @@ class InterventionSchema(Schema):
 
 
 class InterventionRequestSchema(Schema):
-    """Raw values: checked by the service, which answers French messages field by field."""
-    kind = fields.Raw(required=True, metadata={"enum": list(KINDS)})
-    title = fields.Raw(required=True)
+    """Raw values: checked by the service, which answers French messages field by field. The
+    metadata documents the service's rules (tests/test_api_schemathesis.py holds them to it)."""
+    kind = fields.Raw(required=True, metadata={"type": "string", "enum": list(KINDS)})
+    title = fields.Raw(required=True, metadata={
+        "type": "string", "minLength": 1, "maxLength": 160, "pattern": r"\S"})
     starts_at = fields.Raw(required=True, metadata={
-        "description": "Date et heure (ISO 8601 ; sans décalage : heure de Paris)."})
-    planned_minutes = fields.Raw(required=True)
-    location = fields.Raw(load_default=None)
-    helper_id = fields.Raw(required=True)
+        "type": "string", "format": "date-time",
+        "description": "Date et heure à venir (ISO 8601 ; sans décalage : heure de Paris)."})
+    planned_minutes = fields.Raw(required=True, metadata={
+        "type": "integer", "minimum": 15, "maximum": 600})
+    location = fields.Raw(load_default=None, metadata={
+        "type": "string", "maxLength": 160})  # apispec adds "null" (load_default=None)
+    helper_id = fields.Raw(required=True, metadata={
+        "type": "integer", "minimum": 1, "maximum": 2**31 - 1,
+        "description": "Un pair-aidant de l'espace."})
 
 
 class InterventionAnswerSchema(Schema):
@@ -51,9 +58,11 @@ class InterventionAnswerSchema(Schema):
 
 
 class InterventionReportSchema(Schema):
-    audience_size = fields.Raw(required=True)
-    minutes_spent = fields.Raw(required=True)
-    outcome = fields.Raw(required=True, metadata={"enum": list(OUTCOMES)})
+    audience_size = fields.Raw(required=True, metadata={
+        "type": "integer", "minimum": 0, "maximum": 10000})
+    minutes_spent = fields.Raw(required=True, metadata={
+        "type": "integer", "minimum": 1, "maximum": 1440})
+    outcome = fields.Raw(required=True, metadata={"type": "string", "enum": list(OUTCOMES)})
     version = fields.Integer(load_default=None)
 
 

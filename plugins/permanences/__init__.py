@@ -50,6 +50,7 @@ from plugins.permanences import views as _views  # noqa: E402
 from plugins.permanences.jobs import send_reminders  # noqa: E402
 from plugins.permanences.models import ALL as _MODELS, MODES, Booking, Slot  # noqa: E402
 from plugins.permanences.service import names  # noqa: E402
+from plugins.permanences import personal_data as _personal_data  # noqa: E402
 
 
 def _bounds(period):
@@ -85,6 +86,12 @@ class Permanences(ProgrammeModel):
     periodic_jobs = (PeriodicJob(func=send_reminders, interval=3600,
                                  description="Rappeler la veille les créneaux réservés"),)
 
+    def personal_data(self, profile_id):
+        return _personal_data.personal_data(profile_id)
+
+    def erase_person(self, profile_id):
+        return _personal_data.erase_person(profile_id)
+
     def indicators(self, period) -> list[Indicator]:
         """Counts only: slots offered, booked, held, cancellations (slots in the period)."""
         start, end = _bounds(period)
@@ -101,16 +108,32 @@ class Permanences(ProgrammeModel):
         slots_cancelled = db.session.execute(_within(
             sa.select(sa.func.count()).select_from(Slot).where(Slot.cancelled_at.is_not(None)),
             Slot.starts_at, start, end)).scalar()
+
+        def people(*conditions) -> frozenset[int]:
+            """The pair-aidants of the slots and the people of their bookings (anonymous
+            bookings included: the booker is known to the application, not to the helper)."""
+            slots = _within(sa.select(Slot.id).where(*conditions), Slot.starts_at, start, end)
+            return frozenset(db.session.execute(sa.union(
+                sa.select(Slot.helper_id).where(Slot.id.in_(slots)),
+                sa.select(Booking.booker_id).where(Booking.slot_id.in_(slots)),
+            )).scalars())
+
+        booked_slot = Slot.id.in_(sa.select(Booking.slot_id).where(Booking.status == "booked"))
         return [
             Indicator(key="permanences.offered", label="Créneaux proposés",
                       value=sum(r[1] for r in offered),
-                      breakdown=tuple((MODES.get(r[0], r[0]), r[1]) for r in offered)),
-            Indicator(key="permanences.booked", label="Créneaux réservés", value=booked),
-            Indicator(key="permanences.held", label="Créneaux tenus", value=held),
+                      breakdown=tuple((MODES.get(r[0], r[0]), r[1]) for r in offered),
+                      people=people(Slot.cancelled_at.is_(None))),
+            Indicator(key="permanences.booked", label="Créneaux réservés", value=booked,
+                      people=people(booked_slot)),
+            Indicator(key="permanences.held", label="Créneaux tenus", value=held,
+                      people=people(booked_slot, Slot.starts_at <= now)),
             Indicator(key="permanences.cancellations", label="Annulations",
                       value=cancelled + slots_cancelled,
                       breakdown=(("Réservations annulées", cancelled),
-                                 ("Créneaux annulés par le pair-aidant", slots_cancelled))),
+                                 ("Créneaux annulés par le pair-aidant", slots_cancelled)),
+                      people=people(sa.or_(Slot.cancelled_at.is_not(None), Slot.id.in_(
+                          sa.select(Booking.slot_id).where(Booking.status == "cancelled"))))),
         ]
 
     def time_spent(self, period) -> list[TimeSpent]:

@@ -43,11 +43,13 @@ class SlotSchema(Schema):
 class NewSlotSchema(Schema):
     starts_at = fields.String(required=True, metadata={
         "format": "date-time", "description": "Début, avec fuseau horaire."})
-    duration_minutes = fields.Integer(required=True)
+    duration_minutes = fields.Integer(required=True, metadata={"minimum": 5, "maximum": 480})
     mode = fields.String(required=True, validate=validate.OneOf(list(MODES)))
-    location = fields.String(load_default="", allow_none=True)
+    location = fields.String(load_default="", allow_none=True, metadata={
+        "maxLength": 200, "description": "Obligatoire sur place (mode place)."})
     repeat_weeks = fields.Integer(load_default=1, metadata={
-        "description": "1 pour un seul créneau, sinon le même chaque semaine (26 au plus)."})
+        "minimum": 0, "maximum": service.MAX_REPEAT,
+        "description": "0 ou 1 pour un seul créneau, sinon le même chaque semaine."})
 
 
 class BookSchema(Schema):

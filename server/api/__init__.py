@@ -6,6 +6,7 @@ from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from flask_smorest import Api
 
+from server.api.schemas import ErrorSchema
 from server.extensions import csrf
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -26,11 +27,26 @@ def check_json_body():
     return None
 
 
+class EntrepairsApi(Api):
+    # The document describes the errors server/errors.py really sends, not flask-smorest's.
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self):
+        # X-Pagination carries JSON: OpenAPI says so with `content`; a `schema` would mean
+        # the "key,value,…" serialisation of an object.
+        from flask_smorest.pagination import PaginationMetadataSchema
+
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }, lazy=True)
+
+
 def register_api(app) -> None:
     """One ``Api`` per application (flask-smorest keeps per-app state on it)."""
     from server.api import agenda, employer, invitations, me, tokens
 
-    api = Api(app)
+    api = EntrepairsApi(app)
     app.extensions["entrepairs.api"] = api
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "Jeton ep_… (POST /api/v1/auth/tokens)"}

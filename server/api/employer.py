@@ -11,7 +11,7 @@ from server.api import check_json_body
 
 from server.api.pagination import SelectPage
 from server.api.schemas import EmployerSchema, ProfileSchema, WelcomeSchema
-from server.audit import record
+from server.audit import record, record_access
 from server.auth.access import employer_role
 from server.employers.models import Profile
 from server.employers.settings import WELCOME_KEY, get_setting, set_setting
@@ -66,6 +66,7 @@ class People(MethodView):
     @blp.paginate(SelectPage, page_size=50, max_page_size=200)
     def get(self):
         """People of the programme: names, sites and statuses only."""
+        record_access("read", "participants", api=True)
         return sa.select(Profile).order_by(Profile.id)
 
 
@@ -79,4 +80,5 @@ class Person(MethodView):
         profile = db.session.get(Profile, profile_id)
         if profile is None:
             abort(404)
+        record_access("read", "profile", profile.id)
         return profile

@@ -42,10 +42,15 @@ class InvitationSchema(Schema):
 
 
 class InvitationCreateSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=254))
-    display_name = fields.String(required=True, validate=validate.Length(max=200))
-    role = fields.String(required=True, validate=validate.Length(max=40),
-                         metadata={"description": "pair-aidant, pair-aide, membre or referent"})
+    """Checked by the service (French messages); the metadata documents its rules."""
+
+    email = fields.String(required=True, validate=validate.Length(max=254),
+                          metadata={"format": "email"})
+    display_name = fields.String(required=True, validate=validate.Length(max=200), metadata={
+        "minLength": 1, "maxLength": service.NAME_MAX, "pattern": r"\S"})
+    role = fields.String(required=True, validate=validate.Length(max=40), metadata={
+        "enum": list(EMPLOYER_ROLES),
+        "description": "pair-aidant, pair-aide, membre or referent (accents and case ignored)"})
 
 
 @blp.route("")

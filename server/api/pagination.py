@@ -6,12 +6,16 @@ from flask_smorest import Page
 
 from server.extensions import db
 
+BIGINT_MAX = 2**63 - 1
+
 
 class SelectPage(Page):
     """Pages through a SQLAlchemy ``select()`` with LIMIT/OFFSET and one COUNT."""
 
     @property
     def items(self):
+        if self.page_params.first_item > BIGINT_MAX:
+            return []  # far past the last row, and past what PostgreSQL's OFFSET accepts
         stmt = self.collection.limit(self.page_params.page_size).offset(
             self.page_params.first_item
         )

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from server.api import check_json_body
 
 from server.api.schemas import IssuedTokenSchema, TokenRequestSchema, TokenSchema
+from server.auth import two_factor
 from server.auth.access import public, signed_in
 from server.auth.models import ApiToken, User
 from server.extensions import db, limiter
@@ -40,15 +41,22 @@ class Tokens(MethodView):
         """Issue a token for an e-mail and password. The token is shown only in this answer."""
         user = User.authenticate(data["email"], data["password"])
         if user is None:
-            from werkzeug.exceptions import Unauthorized
-
-            exc = Unauthorized()
-            exc.api_code = "invalid_credentials"
-            raise exc
+            _refuse("invalid_credentials")
+        # A token is a way in: the second factor is asked here as on the log-in page.
+        two_factor.check_for_token(user, data.get("code"), _refuse)
         token, secret = ApiToken.issue(user, data["name"], current_app.config["API_TOKEN_DAYS"])
         db.session.commit()
         token.token = secret  # shown once, never stored
         return token
+
+
+def _refuse(code: str, message: str | None = None, message_en: str | None = None):
+    from werkzeug.exceptions import Unauthorized
+
+    exc = Unauthorized()
+    exc.api_code = code
+    exc.api_message, exc.api_message_en = message, message_en
+    raise exc
 
 
 @blp.route("/<int:token_id>")

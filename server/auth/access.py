@@ -10,6 +10,7 @@ whatever the page: nobody learns which employers exist by probing URLs.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -117,24 +118,60 @@ def _membership_statement():
 def _resolve_membership(slug: str) -> frozenset[str]:
     """The person's roles in the active employer ``slug``; 404 when they have none."""
     if not tenancy.is_valid_slug(slug):
-        abort(404)
+        refuse(404, "not_member")
     rows = db.session.execute(
         _membership_statement(), {"slug": slug, "user_id": current_user.id}
     ).all()
     if not rows:
-        abort(404)
+        refuse(404, "not_member")  # unknown, suspended or someone else's employer: one answer
     tenancy.activate(tenancy.TenantRef(id=rows[0].id, slug=rows[0].slug, name=rows[0].name))
     return frozenset(r.role for r in rows)
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def record_refusal(status: int, reason: str) -> None:
+    """Log a refused access: always in the application log, and in the network audit log when
+    it exists (``server.audit.record_network``). Never turns the refusal into a 500."""
+    if g.get("refusal_logged"):
+        return
+    g.refusal_logged = True
+    user_id = current_user.id if current_user.is_authenticated else None
+    # Probes send anything: no control character (a forged log line, a NUL that JSON text
+    # refuses) reaches the logs.
+    path = _CONTROL_CHARACTERS.sub("?", request.path[:300])
+    current_app.logger.warning("Access refused: %s %s → %s (%s), account %s, endpoint %s",
+                               request.method, path, status, reason, user_id, request.endpoint)
+    try:
+        from server import audit
+
+        record_network = getattr(audit, "record_network", None)
+        if record_network is not None:  # written whatever the request does (server/audit)
+            record_network("access.refused", "endpoint", request.endpoint, status=status,
+                           reason=reason, method=request.method[:10], path=path)
+    except Exception:  # noqa: BLE001  the refusal stands even if auditing fails
+        current_app.logger.exception("Could not audit a refused access")
+
+
+def refuse(status: int, reason: str):
+    """Refuse the request (403 or 404) and log it."""
+    record_refusal(status, reason)
+    abort(status)
 
 
 def enforce_access():
     """``before_request``: apply the view's declaration."""
     if request.endpoint is None:  # routing failed; Flask raises the 404/405 next
         return None
+    if request.method == "OPTIONS":
+        # Flask answers it itself with the URL's methods (public routing knowledge); no view
+        # runs and nothing is read.
+        return None
     access = access_of(request.endpoint)
     if access is None:
         current_app.logger.error("Endpoint %s declares no access rule", request.endpoint)
-        abort(403)
+        refuse(403, "no_access_rule")
     if access.public:
         return None
     if not current_user.is_authenticated:
@@ -146,16 +183,16 @@ def enforce_access():
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             csrf.protect()
     if access.network_roles and not current_user.has_network_role(*access.network_roles):
-        abort(403)
+        refuse(403, "network_role")
     if access.employer_roles is not None:
         slug = g.get("tenant_slug")
         if slug is None:
             current_app.logger.error("Employer endpoint %s has no <tenant>", request.endpoint)
-            abort(404)
+            refuse(404, "no_tenant")
         g.employer_roles = _resolve_membership(slug)
         _require_enabled_model()
         if access.employer_roles and not (access.employer_roles & g.employer_roles):
-            abort(403)
+            refuse(403, "employer_role")
     return None
 
 
@@ -166,7 +203,7 @@ def _require_enabled_model() -> None:
 
     plugin = plugin_for_blueprint(current_app, request.blueprint)
     if plugin is not None and plugin.name not in enabled_names():
-        abort(404)
+        refuse(404, "model_disabled")
 
 
 def reset_tenant(_exc=None) -> None:

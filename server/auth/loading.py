@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from flask import g
+from flask import flash, g, session
 
+from server.auth import sessions
 from server.auth.models import ApiToken, User
 from server.extensions import db, login_manager
 
@@ -19,11 +20,27 @@ def load_user(user_id: str):
         uid, version = (int(part) for part in user_id.split(":"))
     except ValueError:
         return None
+    # The server-side record first: revoked, idle or too old ends the session whatever the
+    # cookie says.
+    if not sessions.check_current(uid):
+        _forget_session()
+        return None
     # Network roles load on first use (pages' navigation), not on every API call.
     user = db.session.get(User, uid)
     if user is None or user.session_version != version or not user.active:
         return None
     return user
+
+
+def _forget_session() -> None:
+    """An ended session: drop the stale cookie's content and tell the person on the next page."""
+    from server.auth.access import is_api_request
+
+    had_one = sessions.SESSION_KEY in session
+    session.clear()
+    if had_one and not is_api_request():
+        flash("Votre session a pris fin (inactivité, durée maximale ou déconnexion à "
+              "distance). Connectez-vous à nouveau.", "info")
 
 
 @login_manager.request_loader

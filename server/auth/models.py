@@ -57,6 +57,20 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     #: Changes when the password changes, which ends every other session.
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Lock-out (server/auth/lockout.py): failed attempts in a row, and until when it is locked.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Two-factor login (server/auth/two_factor.py).
+    #: The TOTP secret, encrypted with a key derived from SECRET_KEY (Fernet).
+    totp_secret: Mapped[str | None] = mapped_column(sa.Text)
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: The time step of the last code accepted: a code is never accepted twice.
+    totp_last_counter: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: SHA-256 of the unused recovery codes.
+    recovery_codes: Mapped[list[str]] = mapped_column(
+        sa.ARRAY(sa.String(64)), default=list, server_default="{}")
 
     network_roles: Mapped[list[NetworkRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="select"
@@ -70,7 +84,13 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
+        """Store the hash of ``password``; check it with ``passwords.password_problem`` first."""
         self.password_hash = _hasher.hash(password)
+        self.password_changed_at = datetime.now(timezone.utc)
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     def check_password(self, password: str) -> bool:
         try:
@@ -100,16 +120,20 @@ class User(UserMixin, db.Model):
 
     @classmethod
     def authenticate(cls, email: str, password: str) -> User | None:
-        user = cls.by_email(email)
-        if user is None:
-            try:
-                _hasher.verify(_DUMMY_HASH, password or "")
-            except VerificationError:
-                pass
-            return None
-        if not user.active or not user.check_password(password or ""):
-            return None
-        return user
+        """The account when the password is right and the account neither inactive nor
+        locked; failures count towards the lock-out (``server.auth.lockout``)."""
+        from server.auth.lockout import check_password
+
+        return check_password(email, password).user
+
+
+def timing_equaliser(password: str | None) -> None:
+    """Spend the time of one password check, so that an unknown or locked account answers
+    as fast as a known one."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password or "")
+    except VerificationError:
+        pass
 
 
 class NetworkRole(db.Model):

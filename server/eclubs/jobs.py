@@ -21,8 +21,8 @@ from flask import current_app
 from server.eclubs import ical
 from server.eclubs.models import EClub, Registration
 from server.extensions import db
-from server.jobs import enqueue, queue, run_job
-from server.mail import Message, deliver, smtp_send, to_email_message
+from server.jobs import enqueue
+from server.mail import Message, deliver, delivery_key, send_once, to_email_message
 
 #: How long before the start the reminder goes.
 REMINDER_BEFORE = timedelta(hours=24)
@@ -30,22 +30,17 @@ REMINDER_BEFORE = timedelta(hours=24)
 REMINDER_SLACK = timedelta(minutes=10)
 
 
-def _path(func) -> str:
-    return f"{func.__module__}:{func.__qualname__}"
-
-
 def reminder_time(starts_at: datetime) -> datetime:
     return starts_at - REMINDER_BEFORE
 
 
 def schedule_reminder(eclub_id: int, starts_at: datetime, base_url: str):
-    """Schedule the reminder at the exact time (``enqueue_at``: ``server.jobs.enqueue`` only
-    takes a delay); nothing when that time is already past. Returns the RQ job or ``None``."""
+    """Schedule the reminder at the exact time; nothing when that time is already past.
+    Returns the RQ job (or the job kept in PostgreSQL while Redis is down) or ``None``."""
     when = reminder_time(starts_at)
     if when <= datetime.now(timezone.utc):
         return None
-    return queue().enqueue_at(when, run_job, None, _path(send_reminder), (eclub_id, base_url),
-                              {})
+    return enqueue(send_reminder, eclub_id, base_url, tenant=None, at=when)
 
 
 def _recipients(eclub_id: int) -> list[tuple[str, str]]:
@@ -83,11 +78,11 @@ def deliver_with_calendar(message: dict, ics: str, method: str) -> str:
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         return deliver(message)
-    email = to_email_message(Message(**message), config["MAIL_DEFAULT_SENDER"])
+    key = delivery_key(Message(**message))
+    email = to_email_message(Message(**message), config["MAIL_DEFAULT_SENDER"], key)
     email.add_attachment(ics.encode(), maintype="text", subtype="calendar",
                          filename="e-club.ics", params={"method": method})
-    smtp_send(email, config)
-    return "sent"
+    return send_once(email, config, key)
 
 
 def enqueue_confirmation(eclub_id: int, user_id: int, base_url: str):

@@ -49,18 +49,4 @@ class SpaceSetting(TenantModel):
     updated_by: Mapped[int | None] = mapped_column()
 
 
-class AuditEvent(TenantModel):
-    """Who changed what in this space. Append-only by convention here; the trust issue
-    withdraws UPDATE and DELETE from the application role."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), server_default=sa.func.now(), index=True
-    )
-    actor_id: Mapped[int | None] = mapped_column()
-    action: Mapped[str] = mapped_column(sa.String(80))
-    object_type: Mapped[str] = mapped_column(sa.String(80))
-    object_id: Mapped[str | None] = mapped_column(sa.String(80))
-    detail: Mapped[dict] = mapped_column(JSONB, default=dict, server_default="{}")
+# The space's audit log (``audit_event``) is declared with the network's in server/audit/models.py.

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from server.auth.access import employer_role, public
 from server.auth.models import EMPLOYER_ROLES, User, normalise_email
+from server.auth.passwords import password_problem
+from server.auth.views import begin_login
 from server.extensions import db, limiter
 from server.invitations import csv_import, service
 from server.invitations.blueprint import bp
@@ -278,13 +280,12 @@ def accept(token: str):
             status = 400
     if status == 200 and request.method == "POST":
         user = db.session.get(User, user_id)
-        if mode != "signed-in":
-            session.clear()  # no session fixation
-            session.permanent = True
-            login_user(user)
+        home = url_for("employers.home", tenant=invitation["slug"])
+        # Signing in: the second factor first where the account has or needs one.
+        response = redirect(home) if mode == "signed-in" else begin_login(user, home)
         flash(f"Bienvenue dans l'espace de {invitation['employer']}, {user.display_name}.",
               "success")
-        return redirect(url_for("employers.home", tenant=invitation["slug"]))
+        return response
     return render_template("invitations/accept.html", form=form, invitation=invitation,
                            consent=consent, mode=mode, helped=helped,
                            criteria=[(name, CRITERIA[key]) for name, key in CRITERIA_FIELDS.items()]
@@ -301,6 +302,10 @@ def _join(token: str, form, mode: str, helped: bool):
     invitation = link.invitation
     if mode == "new":
         user = User(email=invitation.email, display_name=form.display_name.data.strip())
+        problem = password_problem(form.password.data, user)  # not the person's own name
+        if problem:
+            form.password.errors.append(problem)
+            return (400,)
         user.set_password(form.password.data)
         db.session.add(user)
         try:

@@ -14,7 +14,8 @@ from server.api.pagination import SelectPage
 from server.auth.access import network_role, signed_in
 from server.extensions import db
 from server.library import service
-from server.library.models import AUDIENCES, KINDS, STATUSES, THEMES, TOOLS
+from server.library.models import AUDIENCES, KINDS, STATUSES, THEMES, TOOLS, WORKFLOW_KINDS
+from tenants.registry import SECTORS
 
 blp = Blueprint("api_library", __name__, url_prefix="/api/v1/reseau/ressources",
                 description="Bibliothèque de ressources du réseau")
@@ -59,6 +60,12 @@ class LibraryListArgsSchema(Schema):
     kind = fields.String(load_default="", metadata={"enum": list(KINDS)})
     status = fields.String(load_default="", metadata={"enum": list(STATUSES),
                                                       "description": "Editors only."})
+    model = fields.String(load_default="", metadata={
+        "description": "Employers' best practices of this programme model: one of the "
+                       "models installed on this server (binomes, groupes, permanences, "
+                       "interventions by default) or autre; 422 otherwise."})
+    sector = fields.String(load_default="", metadata={
+        "enum": list(SECTORS), "description": "Employers' best practices of this sector."})
 
 
 _TEXT = validate.Length(max=200_000)
@@ -159,12 +166,22 @@ class ResourceItem(MethodView):
             abort(404)
         version = data.pop("version")
         status = data.pop("status", None)
-        merged = {**service.as_form_data(resource), **data}
-        merged["published_on"] = data.get("published_on", resource.published_on)
-        values, errors = service.clean(merged)
-        if errors:
+        if data and resource.kind in WORKFLOW_KINDS:
             db.session.rollback()
-            _invalid(errors)
+            exc = Conflict()
+            exc.api_code = "practice_text_locked"
+            exc.api_message = service.PRACTICE_LOCKED
+            exc.api_message_en = ("An employer's best practice is written by the employer, "
+                                  "anonymised and reviewed: its text cannot be changed here.")
+            raise exc
+        values = {}
+        if data:
+            merged = {**service.as_form_data(resource), **data}
+            merged["published_on"] = data.get("published_on", resource.published_on)
+            values, errors = service.clean(merged)
+            if errors:
+                db.session.rollback()
+                _invalid(errors)
         try:
             service.check_version(resource, version)
             if data:

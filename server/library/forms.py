@@ -6,12 +6,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
-from server.library.models import AUDIENCES, KINDS, THEMES, TOOLS
+from server.library.models import AUDIENCES, KINDS, THEMES, TOOLS, WORKFLOW_KINDS
 
 
 class ResourceForm(FlaskForm):
     kind = SelectField("Type de ressource", choices=[("", "Choisissez un type")]
-                       + list(KINDS.items()), validate_choice=False)
+                       + [(k, v) for k, v in KINDS.items() if k not in WORKFLOW_KINDS],
+                       validate_choice=False)
     title = StringField("Titre", description="200 caractères au plus.")
     summary = TextAreaField("Résumé", description="Quelques lignes montrées dans la liste "
                             "et les résultats de recherche (1 000 caractères au plus).")

@@ -18,7 +18,11 @@ KINDS = {
     "actualite": "Actualité",
     "replay": "Replay",
     "histoire": "Histoire",
+    #: Written by an employer, anonymised and reviewed (server/practices); never typed here.
+    "bonne-pratique": "Bonne pratique d'employeur",
 }
+#: Kinds that only come from their own workflow, not from the library's form or API.
+WORKFLOW_KINDS = ("bonne-pratique",)
 #: A resource is written as a draft, published to members, then archived.
 STATUSES = {"brouillon": "Brouillon", "publie": "Publié", "archive": "Archivé"}
 #: Who a resource is written for. A label for readers, not an access rule.

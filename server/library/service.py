@@ -8,9 +8,13 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from flask import current_app
 
+from tenants.registry import SECTORS
+
 from server.extensions import db
 from server.library import files, search
-from server.library.models import AUDIENCES, KINDS, STATUSES, THEMES, TOOLS, Attachment, Resource
+from server.library.models import (
+    AUDIENCES, KINDS, STATUSES, THEMES, TOOLS, WORKFLOW_KINDS, Attachment, Resource,
+)
 
 TITLE_MAX = 200
 SUMMARY_MAX = 1000
@@ -24,6 +28,13 @@ ACTIONS = {
     "brouillon": ("brouillon", "La ressource est redevenue un brouillon : seule l'équipe "
                   "d'animation la voit."),
 }
+
+
+#: Why the library's forms do not write best practices.
+PRACTICE_LOCKED = ("Une bonne pratique d'employeur ne s'écrit pas dans la bibliothèque : elle "
+                   "vient d'un employeur, passe par l'anonymisation puis par la relecture de "
+                   "l'équipe d'animation. Pour la faire changer, demandez des modifications à "
+                   "l'employeur depuis la relecture.")
 
 
 class Stale(Exception):
@@ -85,6 +96,9 @@ class Filters:
     theme: str = ""
     kind: str = ""
     status: str = ""
+    #: Best practices only: the programme model and the sector of the employer sharing it.
+    model: str = ""
+    sector: str = ""
 
 
 def clean_filters(args, user) -> tuple[Filters, dict[str, str]]:
@@ -92,7 +106,8 @@ def clean_filters(args, user) -> tuple[Filters, dict[str, str]]:
     for that field)."""
     errors: dict[str, str] = {}
     f = Filters(q=(args.get("q") or "").strip(), theme=args.get("theme") or "",
-                kind=args.get("kind") or "", status=args.get("status") or "")
+                kind=args.get("kind") or "", status=args.get("status") or "",
+                model=args.get("model") or "", sector=args.get("sector") or "")
     if len(f.q) > QUERY_MAX:
         errors["q"] = f"La recherche doit faire {QUERY_MAX} caractères au plus."
         f.q = ""
@@ -102,10 +117,22 @@ def clean_filters(args, user) -> tuple[Filters, dict[str, str]]:
     if f.kind and f.kind not in KINDS:
         errors["kind"] = "Ce type de ressource n'existe pas : choisissez-en un dans la liste."
         f.kind = ""
+    if f.model and f.model not in dict(practice_models()):
+        errors["model"] = "Ce modèle de programme n'existe pas : choisissez-en un dans la liste."
+        f.model = ""
+    if f.sector and f.sector not in SECTORS:
+        errors["sector"] = "Ce secteur n'existe pas : choisissez-en un dans la liste."
+        f.sector = ""
     if f.status and (f.status not in STATUSES or not is_editor(user)):
         errors["status"] = "Cet état n'existe pas : choisissez-en un dans la liste."
         f.status = ""
     return f, errors
+
+
+def practice_models() -> list[tuple[str, str]]:
+    from server.practices.service import model_choices
+
+    return model_choices()
 
 
 def listing(filters: Filters, user) -> sa.Select:
@@ -118,6 +145,16 @@ def listing(filters: Filters, user) -> sa.Select:
         stmt = stmt.where(Resource.themes.any(filters.theme))
     if filters.kind:
         stmt = stmt.where(Resource.kind == filters.kind)
+    if filters.model or filters.sector:
+        from server.practices.models import SharedPractice
+
+        practices = sa.select(SharedPractice.resource_id).where(
+            SharedPractice.resource_id.is_not(None))
+        if filters.model:
+            practices = practices.where(SharedPractice.model == filters.model)
+        if filters.sector:
+            practices = practices.where(SharedPractice.sector == filters.sector)
+        stmt = stmt.where(Resource.id.in_(practices))
     if filters.q:
         tsquery = search.query(filters.q)
         stmt = stmt.where(Resource.search_vector.op("@@")(tsquery)).order_by(
@@ -157,6 +194,8 @@ def clean(raw: dict) -> tuple[dict, dict[str, str]]:
         errors["kind"] = "Choisissez le type de ressource."
     elif kind not in KINDS:
         errors["kind"] = "Ce type de ressource n'existe pas : choisissez-en un dans la liste."
+    elif kind in WORKFLOW_KINDS:
+        errors["kind"] = PRACTICE_LOCKED
     values["kind"] = kind
     for name, maximum, empty in (
         ("title", TITLE_MAX, "Saisissez un titre."),

@@ -13,7 +13,8 @@ from server.extensions import db
 from server.library import files, history, service
 from server.library.blueprint import bp
 from server.library.forms import CopyForm, ResourceForm, StatusForm, UploadForm
-from server.library.models import KINDS, STATUSES, THEMES, TOOLS
+from server.library.models import KINDS, STATUSES, THEMES, TOOLS, WORKFLOW_KINDS
+from tenants.registry import SECTORS
 
 PER_PAGE = 10
 EDITORS = ("animateur", "admin")
@@ -84,6 +85,7 @@ def index():
     return render_template(
         "library/index.html", items=items, total=total, page=page, pages=pages,
         filters=filters, errors=errors, args=args, kinds=KINDS, themes=THEMES,
+        models=service.practice_models(), sectors=SECTORS,
         statuses=STATUSES, editor=service.is_editor(current_user),
     ), 400 if errors else 200
 
@@ -106,6 +108,12 @@ def show(resource_id: int):
 
 
 def _show_page(resource, copy_form=None, status: int = 200):
+    if resource.kind == "bonne-pratique":
+        from server.practices.service import published_for_resource
+
+        shared = published_for_resource(resource.id)
+        if shared is not None:
+            return practice_page(shared, resource=resource, status=status)
     spaces = service.referent_spaces(current_user) if resource.tool else []
     if copy_form is None:
         copy_form = CopyForm()
@@ -142,6 +150,10 @@ def new():
 @network_role(*EDITORS)
 def edit(resource_id: int):
     resource = _visible_or_404(resource_id, lock=request.method == "POST")
+    if resource.kind in WORKFLOW_KINDS:
+        db.session.rollback()
+        flash(service.PRACTICE_LOCKED, "error")
+        return redirect(url_for("library.show", resource_id=resource_id))
     form = ResourceForm()
     status = 200
     if form.is_submitted():
@@ -260,7 +272,9 @@ def download(resource_id: int, attachment_id: int):
                          download_name=attachment.filename, conditional=True, etag=False,
                          max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Stricter than the app's policy (server/security_headers.py keeps it): nothing runs.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; sandbox; frame-ancestors 'none'")
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -292,3 +306,24 @@ def start_copy(resource_id: int):
         flash(f"L'espace « {name} » a déjà une fiche de cadrage (version {number}) : elle n'a "
               "pas été remplacée. Vous la retrouvez ci-dessous pour la compléter.", "success")
     return redirect(url_for(TOOL_ENDPOINTS[tool], tenant=form.space.data))
+
+
+def practice_page(shared, *, resource=None, comment_error: str | None = None,
+                  comment_body: str = "", useful_error: str | None = None, status: int = 200):
+    """A published best practice: its library resource, its context and figures, the
+    employers' "utile" marks and the comments."""
+    from server.practices import service as practices
+
+    resource = resource or _visible_or_404(shared.resource_id)
+    spaces = service.referent_spaces(current_user)  # read once: the forms and the marks
+    return render_template(
+        "library/practice.html", resource=resource, shared=shared,
+        editor=service.is_editor(current_user),
+        status_form=StatusForm(formdata=None, version=resource.version),
+        model_label=practices.model_label(shared.model), sections=practices.SECTIONS,
+        comments=practices.comments(shared), useful_count=practices.useful_count(shared),
+        spaces=spaces, marked=practices.marked_spaces(shared, [s["slug"] for s in spaces]),
+        comment_error=comment_error, comment_body=comment_body, useful_error=useful_error,
+        comment_max=practices.COMMENT_MAX,
+        paragraphs=lambda text: [p.strip() for p in (text or "").split("\n\n") if p.strip()],
+    ), status

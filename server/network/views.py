@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, url_for
 
+from server.audit import record_network_change
 from server.auth.access import network_role, signed_in
 from server.extensions import db
 from server.network.blueprint import bp
@@ -33,6 +34,9 @@ def employers():
                 form.slug.errors.append(str(exc))
                 status = 400
             else:
+                # Provisioning commits on a connection of its own: the entry follows it.
+                record_network_change("create", "tenant", ref.id, slug=ref.slug)
+                db.session.commit()
                 flash(f"L'espace « {ref.name} » est créé.", "success")
                 return redirect(url_for("network.employers"))
         else:
@@ -51,6 +55,8 @@ def employer_status(slug: str):
         abort(404 if tenant is None else 400)
     new_status = "suspended" if tenant.is_active else "active"
     name = tenant.name
+    # set_status commits the session: the entry goes with the change, or not at all.
+    record_network_change("update", "tenant", tenant.id, slug=slug, status=new_status)
     try:
         set_status(slug, new_status)
     except ProvisioningError:

@@ -59,7 +59,7 @@ class EmployerFigures:
     enabled: set = field(default_factory=set)
     #: role → account ids of active participations.
     enrolled: dict = field(default_factory=dict)
-    #: indicator key → (row label, unit, value)
+    #: indicator key → (row label, unit, value, account ids behind it or None, anonymous)
     indicators: dict = field(default_factory=dict)
     #: survey kind → (answers, sum of the answers' mean scores)
     answers: dict = field(default_factory=dict)
@@ -145,6 +145,7 @@ def read_employer(slug: str, sector: str, period: Period, plugins: dict,
                   enrolled: dict) -> EmployerFigures:
     """Read one employer's figures in its schema; the caller holds ``tenant_context(slug)``
     and gives its people enrolled (``enrolled_by_employer``)."""
+    from server.employers.models import Profile
     from server.programme.models import ProgrammeModelChoice
     from server.surveys.models import SurveyResponse
 
@@ -153,6 +154,7 @@ def read_employer(slug: str, sector: str, period: Period, plugins: dict,
     figures.enabled = set(db.session.execute(
         sa.select(ProgrammeModelChoice.name).where(ProgrammeModelChoice.enabled)
     ).scalars()) & set(plugins)
+    accounts: dict | None = None  # profile id → account id, read when a figure names people
     for name in sorted(figures.enabled):
         plugin = plugins[name]
         try:
@@ -163,8 +165,14 @@ def read_employer(slug: str, sector: str, period: Period, plugins: dict,
             continue
         for ind in found:
             if ind.unit in ADDITIVE_UNITS and isinstance(ind.value, (int, float)):
+                people = None
+                if ind.people is not None:
+                    if accounts is None:
+                        accounts = dict(db.session.execute(
+                            sa.select(Profile.id, Profile.user_id)).all())
+                    people = {accounts[p] for p in ind.people if p in accounts}
                 figures.indicators[ind.key] = (f"{plugin.label} — {ind.label}", ind.unit,
-                                               float(ind.value))
+                                               float(ind.value), people, ind.anonymous_people)
     for kind, n, total in db.session.execute(
             sa.select(SurveyResponse.kind, sa.func.count(),
                       sa.func.coalesce(sa.func.sum(SurveyResponse.mean_score), 0))
@@ -188,10 +196,13 @@ def build_tables(employers: list[EmployerFigures], plugins: dict) -> tuple[list[
             programmes.setdefault((name, e.sector), Acc()).add(e.slug, 1, everyone)
         for role, ids in e.enrolled.items():
             people.setdefault((role, e.sector), Acc()).add(e.slug, len(ids), ids)
-        for key, (label, unit, value) in e.indicators.items():
+        for key, (label, unit, value, behind, anonymous) in e.indicators.items():
             activity_rows.setdefault(key, label)
             if value:
-                activity.setdefault((key, e.sector), Acc()).add(e.slug, value, everyone)
+                # The people the plugin names; when it cannot say, every participant (an
+                # upper bound that can only publish more than it should — plugins say).
+                activity.setdefault((key, e.sector), Acc()).add(
+                    e.slug, value, everyone if behind is None else behind, anonymous)
         for kind, (n, total) in e.answers.items():
             # Answers are anonymous: at most one person per answer, and no more people than
             # the employer has participants.

@@ -26,7 +26,8 @@ def personal_data():
 @bp.route("/healthz")
 @public
 def health():
-    """For load balancers and the compose healthcheck: the database and Redis answer."""
+    """For load balancers and the compose healthcheck: the database and Redis answer (503
+    only when the database does not: see docs/operations.md, "When Redis is down")."""
     import sqlalchemy as sa
     from flask import jsonify
 
@@ -47,6 +48,8 @@ def health():
         checks["redis"] = "indisponible"
     healthy = all(v == "ok" for v in checks.values())
     response = jsonify({"status": "ok" if healthy else "dégradé", **checks})
-    response.status_code = 200 if healthy else 503
+    # Without Redis the pages still work (jobs wait in PostgreSQL): the process stays in the
+    # load balancer. Without PostgreSQL it cannot serve anything.
+    response.status_code = 200 if checks["database"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"
     return response

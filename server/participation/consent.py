@@ -135,6 +135,9 @@ def enrol(user: User, role: str, *, consent_version: int | None, criteria=(),
         participation.needs = (needs or "").strip() or None
         participation.preferences = (preferences or "").strip() or None
     db.session.flush()
+    # The person consents for themselves, even when the account is created in this request.
+    record("consent", "participation", participation.id, actor_id=user.id, role=role,
+           consent_version=consent.version)
     return participation
 
 

@@ -3,6 +3,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, RadioField, String
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from server.accounts import MIN_PASSWORD_LENGTH
+from server.auth.passwords import MAX_LENGTH, StrongPassword
 from server.participation.consent import CRITERIA
 from server.participation.models import ON_WITHDRAWAL
 
@@ -25,10 +26,10 @@ class NewAccountFields:
         validators=[DataRequired("Saisissez votre nom."),
                     Length(max=NAME_MAX, message=f"Le nom doit faire {NAME_MAX} caractères au plus.")])
     password = PasswordField("Choisissez un mot de passe", description=(
-        f"{MIN_PASSWORD_LENGTH} caractères au moins. Une phrase facile à retenir convient."),
-        validators=[DataRequired("Choisissez un mot de passe."),
-                    Length(min=MIN_PASSWORD_LENGTH, max=1024, message=(
-                        f"Le mot de passe doit faire au moins {MIN_PASSWORD_LENGTH} caractères."))])
+        f"{MIN_PASSWORD_LENGTH} caractères au moins, {MAX_LENGTH} au plus. Une phrase de "
+        "plusieurs mots facile à retenir convient ; évitez votre nom et les mots de passe "
+        "courants."),
+        validators=[DataRequired("Choisissez un mot de passe."), StrongPassword()])
     password_confirm = PasswordField("Confirmez le mot de passe", validators=[
         DataRequired("Saisissez à nouveau le mot de passe."),
         EqualTo("password", "Les deux mots de passe ne sont pas identiques.")])

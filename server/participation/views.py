@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from server.audit import record, record_access
 from server.auth.access import employer_role
 from server.auth.models import User
 from server.auth.views import spaces_of
@@ -87,6 +88,7 @@ def mine():
             if stated_form.validate_on_submit():
                 active.needs = (stated_form.needs.data or "").strip() or None
                 active.preferences = (stated_form.preferences.data or "").strip() or None
+                record("update", "participation", active.id, fields=["needs", "preferences"])
                 db.session.commit()
                 flash("Vos besoins et préférences sont enregistrés.", "success")
                 return redirect(url_for("participation.mine"))
@@ -122,6 +124,7 @@ def mine():
 @employer_role("referent")
 def participants_list():
     rows = participants()
+    record_access("read", "participants", people=len(rows))
     return render_template("participation/participants.html", rows=rows,
                            active_count=sum(1 for r in rows if r.status == "active"),
                            left_count=sum(1 for r in rows if r.status == "left"))

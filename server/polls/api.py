@@ -44,7 +44,7 @@ class PollSchema(Schema):
 
 class PollBallotSchema(Schema):
     choices = fields.List(
-        fields.Raw(), required=True, validate=validate.Length(max=200),
+        fields.Raw(metadata={"type": "integer"}), required=True, validate=validate.Length(max=200),
         metadata={"description": "Option ids: the approved ones (approval), or the ranking "
                   "from most to least preferred (schulze)."})
     employer = fields.String(load_default=None, validate=validate.Length(max=40),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, request
 
+from server.audit import record_access
 from server.auth.access import employer_role
 from server.programme import dashboard
 from server.programme.blueprint import bp
@@ -26,6 +27,7 @@ def dashboard_csv():
         return Response("\n".join(errors.values()), status=400,
                         mimetype="text/plain", headers={"Content-Language": "fr"})
     body = dashboard.to_csv(dashboard.compute(period))
+    record_access("export", "dashboard", du=period.start.isoformat(), au=period.end.isoformat())
     name = f"tableau-de-bord-{current_tenant().slug}-{period.start}-{period.end}.csv"
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"',

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from server.audit import record
+from server.audit import record, record_access
 from server.auth.access import employer_role
 from server.employers.models import Profile
 from server.extensions import db
@@ -107,6 +107,7 @@ def _time(**who):
 @employer_role("referent")
 def peer_helper(peer_helper_id: int):
     peer = _peer_helper(peer_helper_id)
+    record_access("read", "peer_helper", peer.id)
     time, status = _time(peer_helper_id=peer.id)
     return render_template("programme/peer_helper.html", peer=peer, time=time,
                            errors=time["errors"], **_labels()), status

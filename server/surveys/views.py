@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from server.audit import record
+from server.audit import record, record_access
 from server.auth.access import employer_role
 from server.employers.models import Profile
 from server.extensions import db
@@ -76,6 +76,7 @@ def results():
     db.session.commit()
     blocks = [(kind, service.results(kind.key), service.current_version(kind.key))
               for kind in KINDS.values()]
+    record_access("read", "survey_results")
     return render_template("surveys/results.html", blocks=blocks,
                            minimum=service.MIN_ANSWERS, not_enough=service.NOT_ENOUGH)
 

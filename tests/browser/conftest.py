@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.fixtures.factories import create_employer, create_user, login, unique
+from tests.fixtures.factories import (
+    SECOND_STEP,
+    create_employer,
+    create_user,
+    login,
+    second_factor_code,
+    unique,
+)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -97,8 +104,12 @@ class World:
     app: object = None
 
 
-@pytest.fixture(scope="session")
-def world(app) -> World:
+#: The session's app, for ``log_in`` calls made without it (the registry's helpers).
+_APP: dict = {}
+
+
+def build_world(app) -> World:
+    """The people and spaces the registry's pages are seen by (also used by test_faults)."""
     tag = unique("x").split("-")[1]
     main = create_employer(app, name=f"Ville de Rivebelle {tag}")
     other = create_employer(app, name=f"Centre hospitalier de Valclair {tag}")
@@ -125,33 +136,73 @@ def world(app) -> World:
     return World(employer=main, other_employer=other, people=people, model=model, app=app)
 
 
+@pytest.fixture(scope="session")
+def world(app) -> World:
+    _APP["app"] = app
+    return build_world(app)
+
+
 # --- pages ----------------------------------------------------------------------------------
 
-def log_in(page, person) -> None:
-    """Log in through the real form, as a person would."""
+def log_in(page, person, app=None) -> None:
+    """Log in through the real form, as a person would: the password, then the code of their
+    authenticator app where the account has a second factor (computed from its known secret)."""
     page.goto("/connexion")
     main = page.locator("main")
     main.get_by_label("Adresse e-mail").fill(person.email)
     main.get_by_label("Mot de passe").fill(person.password)
     with page.expect_navigation():
         main.get_by_role("button", name="Se connecter").click()
-    assert urlsplit(page.url).path != "/connexion", (
+    if urlsplit(page.url).path == SECOND_STEP:
+        app = app or _APP.get("app")
+        assert app is not None, "log_in needs the app to compute a second-factor code"
+        main.get_by_label("Code de vérification").fill(second_factor_code(app, person))
+        with page.expect_navigation():
+            main.get_by_role("button", name="Valider").click()
+    assert urlsplit(page.url).path not in ("/connexion", SECOND_STEP), (
         f"logging in as {person.email} failed: {page.locator('main').inner_text()[:300]}")
 
 
+#: Runs in every document before its own code (Playwright init scripts are not subject to the
+#: page's CSP): reports each Content-Security-Policy violation to the test.
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.__entrepairsCspViolation(
+    `${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'} at ${e.documentURI}`
+    + (e.sample ? ` (« ${e.sample} »)` : '') + (e.lineNumber ? ` line ${e.lineNumber}` : ''));
+});
+"""
+
+
 class BrowserPage:
-    """One page in a fresh browser context, with what it asked of the network."""
+    """One page in a fresh browser context, with what it asked of the network and what the
+    Content-Security-Policy refused (any refusal fails the test: see ``check_csp``)."""
 
     def __init__(self, context, base_url: str):
         self.context = context
         self.base_url = base_url
         self.foreign_requests: list[str] = []
         self.failed_assets: list[str] = []
+        self.csp_violations: list[str] = []
         self.last_status: int | None = None
         context.route("**/*", self._only_the_app)
+        context.expose_binding("__entrepairsCspViolation",
+                               lambda source, text: self.csp_violations.append(text))
+        context.add_init_script(CSP_LISTENER)
         self.page = context.new_page()
         self.page.set_default_timeout(15_000)
         self.page.on("response", self._on_response)
+        self.page.on("console", self._on_console)
+
+    def _on_console(self, message):
+        # Chromium also reports refusals on the console, even where no event reaches the page.
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
+
+    def check_csp(self) -> None:
+        refused = "\n  ".join(dict.fromkeys(self.csp_violations))
+        assert not refused, ("the Content-Security-Policy refused something (move inline "
+                             "scripts, styles and on…= handlers to static files):\n  " + refused)
 
     def _only_the_app(self, route):
         url = route.request.url
@@ -183,18 +234,22 @@ def open_page(browser, live_server, world, _storage_states):
     def open_(who: str | None = None, viewport: dict | None = None) -> BrowserPage:
         context = browser.new_context(base_url=live_server, viewport=viewport or DESKTOP,
                                       locale="fr-FR", timezone_id="Europe/Paris")
-        opened.append(context)
         if who is not None and who in _storage_states:
             context.add_cookies(_storage_states[who])
         bp = BrowserPage(context, live_server)
+        opened.append(bp)
         if who is not None and who not in _storage_states:
-            log_in(bp.page, world.people[who])
+            log_in(bp.page, world.people[who], world.app)
             _storage_states[who] = context.cookies()
         return bp
 
     yield open_
-    for context in opened:
-        context.close()
+    try:
+        for bp in opened:  # refusals after the test's own checks (late assets, axe) count too
+            bp.check_csp()
+    finally:
+        for bp in opened:
+            bp.context.close()
 
 
 @pytest.fixture
@@ -214,6 +269,7 @@ def visit(open_page, world):
             f"{entry.name}: {path} answered {bp.last_status}, expected {entry.status}")
         assert urlsplit(page.url).path == urlsplit(path).path, (
             f"{entry.name}: {path} ended on {page.url}")
+        bp.check_csp()
         return bp
 
     return visit_

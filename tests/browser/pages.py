@@ -33,6 +33,15 @@ class Entry:
     needs_model: bool = False
 
 
+#: What the registry made for each world (the browser tests and the fault tests build
+#: different worlds, in different databases): (id(world), name) → that data.
+_WORLD_DATA: dict = {}
+
+
+def _made(world, name: str) -> dict:
+    return _WORLD_DATA.setdefault((id(world), name), {})
+
+
 def submit(page, button_name: str) -> None:
     """Press a form's button inside <main> and wait for the page it leads to."""
     with page.expect_navigation():
@@ -54,13 +63,18 @@ def login_empty(page, world):
 
 
 def login_wrong_password(page, world):
+    # A fresh address each time: five failures in a row would lock an account (and an
+    # unknown address answers the same way as a known one).
+    from tests.fixtures.factories import unique
+
+    email = f"{unique('inconnu')}@exemple.fr"
     main = page.locator("main")
-    main.get_by_label("Adresse e-mail").fill(world.people["membre"].email)
+    main.get_by_label("Adresse e-mail").fill(email)
     main.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
     submit(page, "Se connecter")
     shows_errors(page, "Adresse e-mail ou mot de passe incorrect.")
     # The address is kept, the password is not.
-    expect(main.get_by_label("Adresse e-mail")).to_have_value(world.people["membre"].email)
+    expect(main.get_by_label("Adresse e-mail")).to_have_value(email)
     expect(main.get_by_label("Mot de passe")).to_have_value("")
 
 
@@ -457,19 +471,19 @@ assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must 
 
 # --- invitations, consent and participation --------------------------------------------------
 
-_INVITATIONS: dict = {}
 
 
 def _invitation(world, role: str, email: str | None = None):
     """An invitation made for the registry (once per session): (id, link path)."""
+    made_invitations = _made(world, "invitations")
     key = (role, email)
-    if key not in _INVITATIONS:
+    if key not in made_invitations:
         from tests.invitation_helpers import make_invitation
 
         invitation_id, link, _ = make_invitation(world.app, world.employer, role=role, email=email,
                                                  name="Camille Registre")
-        _INVITATIONS[key] = (invitation_id, link)
-    return _INVITATIONS[key]
+        made_invitations[key] = (invitation_id, link)
+    return made_invitations[key]
 
 
 def _programme(world, rest: str) -> str:
@@ -565,13 +579,14 @@ def dashboard_end_before_start(page, world):
     shows_errors(page, "La date de fin doit être égale ou postérieure à la date de début.")
 
 
-_TIME_SPENT: dict = {}
 
 
 def _with_time_spent(world, rest: str) -> str:
     """A programme page once the registry's pair-aidant has held an intervention (made once),
     so that the time charts and tables are drawn."""
-    if "done" not in _TIME_SPENT:
+    made_intervention = _made(world, "intervention")
+    made_time_spent = _made(world, "time_spent")
+    if "done" not in made_time_spent:
         from datetime import datetime, timedelta, timezone
 
         from plugins.interventions.models import Intervention
@@ -581,7 +596,7 @@ def _with_time_spent(world, rest: str) -> str:
         app = world.app
         with app.app_context(), tenant_context(world.employer.slug):
             db = app.extensions["sqlalchemy"]
-            first = db.session.get(Intervention, _INTERVENTION["id"])
+            first = db.session.get(Intervention, made_intervention["id"])
             db.session.add(Intervention(
                 kind="comite", title="Comité de maintien", planned_minutes=60,
                 starts_at=datetime.now(timezone.utc) - timedelta(days=3),
@@ -589,7 +604,7 @@ def _with_time_spent(world, rest: str) -> str:
                 audience_size=6, outcome="atteint"))
             db.session.commit()
             db.session.remove()
-        _TIME_SPENT["done"] = True
+        made_time_spent["done"] = True
     return _programme(world, rest)
 
 
@@ -884,17 +899,17 @@ POST_ONLY.update({
 
 # --- interventions (plugins/interventions) --------------------------------------------------------
 
-_INTERVENTION: dict = {}
 
 
 def _intervention(world) -> str:
     """The page of an intervention asked of the registry's pair-aidant (made once)."""
-    if "id" not in _INTERVENTION:
+    made_intervention = _made(world, "intervention")
+    if "id" not in made_intervention:
         from tests.interventions_helpers import registry_intervention
 
-        _INTERVENTION["id"] = registry_intervention(world.app, world.employer,
+        made_intervention["id"] = registry_intervention(world.app, world.employer,
                                                     world.people["pair-aidant"])
-    return f"/e/{world.employer.slug}/interventions/{_INTERVENTION['id']}"
+    return f"/e/{world.employer.slug}/interventions/{made_intervention['id']}"
 
 
 def _interventions(world, rest: str = "/") -> str:
@@ -922,13 +937,13 @@ PAGES.extend([
 
 # --- topic proposals and polls (server/polls) -----------------------------------------------------
 
-_POLLS: dict = {}
 
 
 def _polls(world) -> dict:
     """Kept topics and four polls (open approval, open ranked with results shown, open with
     results hidden, closed ranked with one ballot), made once through the service."""
-    if not _POLLS:
+    made_polls = _made(world, "polls")
+    if not made_polls:
         from datetime import datetime, timedelta, timezone
 
         from server.extensions import db
@@ -943,7 +958,7 @@ def _polls(world) -> dict:
                 topic = service.propose(staff, f"{title} {unique('n')}", "Des questions reviennent.")
                 service.keep(topic, staff)
                 kept.append(topic.id)
-            _POLLS["topic"] = service.propose(staff, unique("Thème à trier"), "Pourquoi pas.").id
+            made_polls["topic"] = service.propose(staff, unique("Thème à trier"), "Pourquoi pas.").id
 
             def poll(method, opens, closes, during=False):
                 return service.open_poll(service.PollDraft(
@@ -952,17 +967,17 @@ def _polls(world) -> dict:
                     opens_at=now + timedelta(hours=opens), closes_at=now + timedelta(hours=closes),
                     results_during_vote=during, topic_ids=kept), staff).id
 
-            _POLLS["approval"] = poll("approval", -1, 240)
-            _POLLS["ranked"] = poll("schulze", -1, 240, during=True)
-            _POLLS["hidden"] = poll("approval", -1, 240)
-            _POLLS["closed"] = poll("schulze", -3, -2)
+            made_polls["approval"] = poll("approval", -1, 240)
+            made_polls["ranked"] = poll("schulze", -1, 240, during=True)
+            made_polls["hidden"] = poll("approval", -1, 240)
+            made_polls["closed"] = poll("schulze", -3, -2)
             db.session.commit()
-            closed = db.session.get(service.Poll, _POLLS["closed"])
+            closed = db.session.get(service.Poll, made_polls["closed"])
             db.session.add(service.PollBallot(poll_id=closed.id, ballot_key=b"registry" * 4,
                                               choices=[o.id for o in closed.options]))
             db.session.commit()
             service.close(closed.id)
-    return _POLLS
+    return made_polls
 
 
 def _poll(kind: str, rest: str = ""):
@@ -1168,12 +1183,12 @@ assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must 
 
 # --- the network's resource library (server/library) -------------------------------------------
 
-_LIBRARY: dict = {}
 
 
 def _library(world, key: str = "fiche") -> str:
     """A published tool sheet that opens the framing sheet, and a draft (made once)."""
-    if not _LIBRARY:
+    made_library = _made(world, "library")
+    if not made_library:
         from datetime import date
 
         from server.extensions import db
@@ -1192,8 +1207,8 @@ def _library(world, key: str = "fiche") -> str:
                 resource = service.create(values, by_user_id=world.people["animateur"].id)
                 resource.status = status
                 db.session.commit()
-                _LIBRARY[name] = resource.id
-    return f"/reseau/ressources/{_LIBRARY[key]}"
+                made_library[name] = resource.id
+    return f"/reseau/ressources/{made_library[key]}"
 
 
 def library_new_empty(page, world):
@@ -1249,6 +1264,347 @@ POST_ONLY.update({
 
 NOT_PAGES.update({
     "library.download": "an attachment, sent as a download (Content-Disposition: attachment)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- the audit logs -------------------------------------------------------------------------
+
+def _journal(world) -> str:
+    return f"/e/{world.employer.slug}/journal"
+
+
+def journal_with_entries(page, world):
+    """A read of the participants list leaves an entry; the log shows it in its table."""
+    page.goto(_programme(world, "/participants"))
+    page.goto(_journal(world))
+    expect(page.locator("main table")).to_be_visible()
+    expect(page.locator("main table")).to_contain_text("Liste des participants")
+
+
+def journal_bad_date(page, world):
+    page.locator("main").get_by_label("Du (facultatif)").fill("2026-03-03")
+    submit(page, "Filtrer")
+    shows_errors(page, "La date de début doit être une date réelle au format jj/mm/aaaa")
+
+
+PAGES.extend([
+    Entry("journal d'audit", _journal, who="referent", prepare=journal_with_entries),
+    Entry("journal d'audit, date invalide", _journal, who="referent", prepare=journal_bad_date,
+          status=400),
+    Entry("journal d'audit, refusé à un pair-aidant", _journal, who="pair-aidant", status=403),
+    Entry("journal d'audit du réseau", lambda w: "/reseau/journal", who="admin"),
+    Entry("journal d'audit du réseau, refusé à l'animation", lambda w: "/reseau/journal",
+          who="animateur", status=403),
+])
+
+NOT_PAGES.update({
+    "audit.employer_log_csv": "CSV export of the employer's audit log (text/csv)",
+    "audit.network_log_csv": "CSV export of the network's audit log (text/csv)",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- « Mes sessions » (server/auth/session_views.py) -----------------------------------------
+
+_OTHER_DEVICE = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def sessions_with_another_device(page, world):
+    """The same person logged in from a second browser: the page offers to close it."""
+    from tests.fixtures.factories import login
+
+    client = world.app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = _OTHER_DEVICE
+    login(client, world.people["pair-aidant"])
+    page.reload()
+    main = page.locator("main")
+    expect(main.get_by_role("button", name="Fermer toutes mes autres sessions")).to_be_visible()
+    expect(main.locator("tbody tr").filter(has_text="(cette session)")).to_have_count(1)
+
+
+def sessions_one_closed(page, world):
+    sessions_with_another_device(page, world)
+    with page.expect_navigation():
+        page.locator("main tbody tr").filter(has_text="Firefox sous Windows").first \
+            .get_by_role("button").click()
+    expect(page.locator(".notices")).to_contain_text("La session est fermée")
+
+
+PAGES.extend([
+    Entry("mes sessions", lambda w: "/compte/sessions", who="membre"),
+    Entry("mes sessions, deux appareils", lambda w: "/compte/sessions", who="pair-aidant",
+          prepare=sessions_with_another_device),
+    Entry("mes sessions, une session fermée", lambda w: "/compte/sessions", who="pair-aidant",
+          prepare=sessions_one_closed),
+])
+
+POST_ONLY.update({
+    "auth.close_session": "closes one of the person's other sessions, redirects to « Mes "
+                          "sessions »",
+    "auth.close_other_sessions": "closes every other session, redirects to « Mes sessions »",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- personal data (docs/personal_data.md) ----------------------------------------------------
+
+def _data_space(w, tail: str = "") -> str:
+    return f"/e/{w.employer.slug}/donnees-personnelles/{tail}"
+
+
+def erase_mine_empty(page, world):
+    submit(page, "Effacer mes données et fermer mon compte")
+    shows_errors(page, "Saisissez votre mot de passe.", "Cochez la case pour confirmer")
+
+
+def retention_invalid(page, world):
+    field = page.locator("main").get_by_label("Réponses aux questionnaires (en jours)")
+    field.fill("12")
+    submit(page, "Enregistrer les durées")
+    shows_errors(page, "doit être compris entre 365 et 3650 jours")
+    expect(page.locator("main").get_by_label("Réponses aux questionnaires (en jours)")
+           ).to_have_value("12")
+
+
+def erase_person_preview(page, world):
+    page.locator("main").get_by_label("Personne").select_option(label="Marc Membre")
+    submit(page, "Voir ce qui sera effacé")
+    expect(page.locator("main h2").first).to_contain_text("Marc Membre")
+    expect(page.locator("main").get_by_role("button", name="Effacer les données de Marc Membre")
+           ).to_be_visible()
+
+
+PAGES.extend([
+    Entry("mes données", lambda w: "/mes-donnees", who="membre"),
+    Entry("mes données, deux espaces", lambda w: "/mes-donnees", who="deux-espaces"),
+    Entry("effacer mes données", lambda w: "/mes-donnees/effacement", who="pair-aide"),
+    Entry("effacer mes données, envoyée vide", lambda w: "/mes-donnees/effacement",
+          who="pair-aide", prepare=erase_mine_empty, status=400),
+    Entry("données personnelles de l'espace, membre", lambda w: _data_space(w), who="membre"),
+    Entry("données personnelles de l'espace, référent", lambda w: _data_space(w),
+          who="referent"),
+    Entry("durées de conservation", lambda w: _data_space(w, "conservation"), who="referent"),
+    Entry("durées de conservation, délai invalide", lambda w: _data_space(w, "conservation"),
+          who="referent", prepare=retention_invalid, status=400),
+    Entry("durées de conservation, refusées à un membre",
+          lambda w: _data_space(w, "conservation"), who="membre", status=403),
+    Entry("effacer les données d'une personne", lambda w: _data_space(w, "effacement"),
+          who="referent"),
+    Entry("effacer les données d'une personne, aperçu", lambda w: _data_space(w, "effacement"),
+          who="referent", prepare=erase_person_preview),
+])
+
+POST_ONLY.update({
+    "personal_data.request_copy": "asks for a copy of one's data, redirects to « Mes données »",
+})
+
+NOT_PAGES.update({
+    "personal_data.download": "a copy of one's data, sent as a download (JSON or HTML, "
+                              "Content-Disposition: attachment)",
+})
+
+# --- access security: the second log-in step, « Sécurité du compte » (server/auth) ------------
+
+def _fresh_person(world, **kwargs):
+    """A person of their own: failures in these states must not lock a shared person."""
+    from tests.fixtures.factories import create_employer, create_user
+
+    employer = kwargs.pop("employer", None) or create_employer(world.app)
+    return create_user(world.app, employer=employer, **kwargs)
+
+
+def _password_step(page, person):
+    page.goto("/connexion")
+    main = page.locator("main")
+    main.get_by_label("Adresse e-mail").fill(person.email)
+    main.get_by_label("Mot de passe").fill(person.password)
+    submit(page, "Se connecter")
+
+
+def code_step(page, world):
+    _password_step(page, _fresh_person(world, role="referent"))
+    expect(page.locator("main h1")).to_have_text("Code de vérification")
+
+
+def code_step_wrong(page, world):
+    code_step(page, world)
+    page.locator("main").get_by_label("Code de vérification").fill("000000")
+    submit(page, "Valider")
+    shows_errors(page, "Ce code n'est pas valide ou a déjà servi.")
+
+
+def enrol_step(page, world):
+    _password_step(page, _fresh_person(world, role="referent", second_factor=False))
+    expect(page.locator("main h1")).to_have_text("Activer la double authentification")
+    expect(page.locator("main svg[role=img]")).to_have_count(1)
+
+
+def enrol_step_wrong(page, world):
+    enrol_step(page, world)
+    page.locator("main").get_by_label("Code à 6 chiffres").fill("12")
+    submit(page, "Activer")
+    shows_errors(page, "Ce code ne correspond pas.")
+
+
+def new_recovery_codes(page, world):
+    page.locator("main").get_by_label("Votre mot de passe").fill(world.people["admin"].password)
+    submit(page, "Créer de nouveaux codes de secours")
+    expect(page.locator("main h1")).to_have_text("Vos codes de secours")
+    expect(page.locator("main li code")).to_have_count(10)
+
+
+def change_password_empty(page, world):
+    submit(page, "Changer le mot de passe")
+    shows_errors(page, "Saisissez votre mot de passe actuel.",
+                 "Choisissez un nouveau mot de passe.")
+
+
+def security_required(page, world):
+    expect(page.locator("main")).to_contain_text("ne peut pas être désactivée")
+
+
+PAGES.extend([
+    Entry("connexion, code de vérification", lambda w: "/connexion/code", prepare=code_step),
+    Entry("connexion, code de vérification faux", lambda w: "/connexion/code",
+          prepare=code_step_wrong, status=401),
+    Entry("connexion, activer la double authentification",
+          lambda w: "/connexion/double-authentification", prepare=enrol_step),
+    Entry("connexion, activer la double authentification, code faux",
+          lambda w: "/connexion/double-authentification", prepare=enrol_step_wrong, status=400),
+    Entry("sécurité du compte", lambda w: "/compte/securite", who="membre"),
+    Entry("sécurité du compte, double authentification obligatoire",
+          lambda w: "/compte/securite", who="admin", prepare=security_required),
+    Entry("sécurité du compte, nouveaux codes de secours", lambda w: "/compte/securite",
+          who="admin", prepare=new_recovery_codes),
+    Entry("changer mon mot de passe", lambda w: "/compte/mot-de-passe", who="membre"),
+    Entry("changer mon mot de passe, envoyé vide", lambda w: "/compte/mot-de-passe",
+          who="membre", prepare=change_password_empty, status=400),
+    Entry("activer la double authentification",
+          lambda w: "/compte/securite/double-authentification", who="membre"),
+])
+
+POST_ONLY.update({
+    "auth.disable_second_factor": "redirects to « Sécurité du compte », or shows its errors",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- shared best practices (server/practices) ------------------------------------------------
+
+_PRACTICE_TEXT = ("Nous avons formé six binômes en deux demi-journées, avec Paul Pair comme "
+                  "pair-aidant référent, joignable au 06 12 34 56 78. Les rencontres "
+                  "mensuelles ont bien tenu toute l'année.")
+
+
+def _practice(world, key: str) -> str:
+    """Reports of the main space: anonymised draft, waiting for its anonymisation, submitted
+    (under review) and published (made once, through the service as the pages would)."""
+    made_practices = _made(world, "practices")
+    if not made_practices:
+        from server.extensions import db
+        from server.practices import service
+        from tenants import tenant_context
+
+        app, slug = world.app, world.employer.slug
+        author = world.people["referent"].id
+        values = {"title": "Des binômes formés en deux demi-journées", "model": "autre",
+                  "programme_since": 2021, "what_worked": _PRACTICE_TEXT,
+                  "difficulties": "Trouver des créneaux communs.", "advice": "Commencez petit.",
+                  "figures": [], "show_employer_name": False}
+        with app.test_request_context(), tenant_context(slug):
+            for name in ("brouillon", "attente", "soumise", "publiee"):
+                report = service.create(dict(values, title=f"{values['title']} ({name})"),
+                                        author_id=author)
+                if name != "attente":
+                    report.anonymisation = service.anonymise(report)
+                    report.anonymised_version = report.text_version
+                if name in ("soumise", "publiee"):
+                    shared = service.submit(report, by_user_id=author, text_version=None)
+                    made_practices[f"{name}-partagee"] = shared.id
+                db.session.commit()
+                made_practices[name] = report.id
+        with app.app_context():
+            shared = service.find_shared(made_practices["publiee-partagee"])
+            service.review(shared, "publier", "", by_user_id=world.people["animateur"].id,
+                           version=shared.version)
+            db.session.commit()
+            made_practices["ressource"] = shared.resource_id
+    if key == "ressource":
+        return f"/reseau/ressources/{made_practices[key]}"
+    if key.endswith("-partagee"):
+        return f"/reseau/pratiques/{made_practices[key]}"
+    return f"/e/{world.employer.slug}/pratiques/{made_practices[key]}"
+
+
+def practice_new_empty(page, world):
+    submit(page, "Enregistrer et lancer l'anonymisation")
+    shows_errors(page, "Saisissez un titre", "Décrivez ce qui a fonctionné")
+
+
+def practice_preview_marks(page, world):
+    expect(page.locator("main mark.anonymisation").first).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("06 12 34 56 78")
+
+
+def practice_review_without_message(page, world):
+    submit(page, "Refuser")
+    shows_errors(page, "le motif du refus")
+
+
+def practice_comment_form(page, world):
+    main = page.locator("main")
+    expect(main.get_by_label("Votre commentaire")).to_be_visible()
+    expect(main.get_by_role("button", name="Utile pour")).to_be_visible()
+
+
+PAGES.extend([
+    Entry("bonnes pratiques de l'espace", lambda w: (_practice(w, "brouillon"),
+          f"/e/{w.employer.slug}/pratiques/")[1], who="referent"),
+    Entry("écrire un retour d'expérience", lambda w: f"/e/{w.employer.slug}/pratiques/nouveau",
+          who="referent"),
+    Entry("écrire un retour d'expérience, envoyé vide",
+          lambda w: f"/e/{w.employer.slug}/pratiques/nouveau", who="referent",
+          prepare=practice_new_empty, status=400),
+    Entry("retour d'expérience, aperçu anonymisé", lambda w: _practice(w, "brouillon"),
+          who="referent", prepare=practice_preview_marks),
+    Entry("retour d'expérience, anonymisation en cours", lambda w: _practice(w, "attente"),
+          who="referent"),
+    Entry("retour d'expérience, soumis", lambda w: _practice(w, "soumise"), who="referent"),
+    Entry("modifier un retour d'expérience", lambda w: _practice(w, "brouillon") + "/modifier",
+          who="referent"),
+    Entry("retours d'expérience, refusés à un pair-aidant",
+          lambda w: f"/e/{w.employer.slug}/pratiques/", who="pair-aidant", status=403),
+    Entry("relecture des bonnes pratiques", lambda w: (_practice(w, "brouillon"),
+          "/reseau/pratiques/")[1], who="animateur"),
+    Entry("relecture, filtre inconnu", lambda w: "/reseau/pratiques/?etat=perdu",
+          who="animateur", status=400),
+    Entry("relecture d'une pratique soumise", lambda w: _practice(w, "soumise-partagee"),
+          who="admin"),
+    Entry("relecture, refus sans motif", lambda w: _practice(w, "soumise-partagee"),
+          who="animateur", prepare=practice_review_without_message, status=422),
+    Entry("une bonne pratique publiée, référent", lambda w: _practice(w, "ressource"),
+          who="referent", prepare=practice_comment_form),
+    Entry("une bonne pratique publiée, membre", lambda w: _practice(w, "ressource"),
+          who="membre"),
+    Entry("une bonne pratique publiée, animation", lambda w: _practice(w, "ressource"),
+          who="animateur"),
+])
+
+POST_ONLY.update({
+    "practices.take_anonymised": "takes the anonymised text as the author's, redirects to "
+                                 "the edit form",
+    "practices.restart_anonymisation": "queues the anonymisation again, redirects to the "
+                                       "report",
+    "practices.submit": "submits the anonymised text, redirects to the report (or shows it "
+                        "with the refusal)",
+    "practice_review.comment": "adds a comment, redirects to the practice's library page (or "
+                               "shows it with the error)",
+    "practice_review.remove_comment": "removes a comment, redirects to the practice",
+    "practice_review.useful": "marks or unmarks as useful, redirects to the practice",
 })
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"

@@ -1,0 +1,1 @@
+"""Best practices shared by employers: experience reports, anonymisation, review, publication."""
