@@ -58,10 +58,13 @@ def _limiter_storage(redis_url: str | None) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from server import errors
     from server.extensions import babel, csrf, db, limiter, login_manager, migrate
     from migrations import DIRECTORY
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it (reverse order).
+    app.teardown_appcontext(errors.release_session)
     migrate.init_app(app, db, directory=str(DIRECTORY))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -86,8 +89,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _select_locale():
-    from flask import current_app, request
-
     # French only until the English catalogue exists (see docs/architecture.md).
     return "fr"
 

@@ -142,6 +142,23 @@ def handle_unavailable(exc: Exception):
     return response
 
 
+def release_session(exc: BaseException | None = None) -> None:
+    """``teardown_appcontext``: end the request's session. If PostgreSQL went away after the
+    response was made, the rollback that closing does fails; the connection is then dropped
+    (the pool opens a new one) instead of the error escaping the request after its response."""
+    from sqlalchemy.exc import DBAPIError
+
+    from server.extensions import db
+
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        if not database_unreachable(error):
+            raise
+        db.session().invalidate()
+        db.session.remove()
+
+
 def init_app(app) -> None:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -158,12 +175,12 @@ def _only_when_unreachable(exc: Exception):
     down) become 503; any other database error stays a bug (500)."""
     from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, DBAPIError) and not _database_unreachable(exc):
+    if isinstance(exc, DBAPIError) and not database_unreachable(exc):
         return handle_unexpected(exc)
     return handle_unavailable(exc)
 
 
-def _database_unreachable(exc) -> bool:
+def database_unreachable(exc) -> bool:
     import psycopg
 
     if exc.connection_invalidated:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server import clock
 from tests.fixtures.factories import api_token, create_employer, create_user, login
 
 SLOTS = ["lundi-matin", "mardi-apres-midi"]
@@ -115,7 +116,7 @@ def fill_binomes_tables(app, ref) -> None:
     """Put at least one row in every ``binomes_*`` table of ``ref`` (for whole-schema snapshot
     tests such as tests/test_isolation.py): profiles, a published run, a binôme with its
     history, a meeting with its private note, a reminder."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from plugins.binomes.jobs import remind_idle_binomes
     from tenants import tenant_context
@@ -127,7 +128,7 @@ def fill_binomes_tables(app, ref) -> None:
     seeker_profile(s.seeker)
     binome_id = accepted_binome(s)
     r = s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": (date.today() - timedelta(days=5)).isoformat(), "duration_minutes": 30,
+        "held_on": (clock.today() - timedelta(days=5)).isoformat(), "duration_minutes": 30,
         "format": "Par téléphone", "note": "Note du binôme"})
     assert r.status_code == 201, r.json
     with app.app_context(), tenant_context(ref.slug):

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from server.clock import PARIS
 from tests.fixtures.factories import api_token, create_employer, create_user, login
 
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def enable_groupes(app, ref, **settings) -> None:

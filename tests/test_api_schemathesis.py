@@ -10,7 +10,7 @@ rows often. Hypothesis is derandomised: the same cases run on every machine.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.openapi.checks import RejectedPositiveData
 
+from server import clock
 from server import create_app
 from tests.fixtures.app import migrate_network, test_config
 from tests.fixtures.factories import api_token, demo_person
@@ -64,7 +65,7 @@ def _fill(app) -> str:
     bh.seeker_profile(space.seeker)
     binome_id = bh.accepted_binome(space)
     r = space.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": (date.today() - timedelta(days=5)).isoformat(), "duration_minutes": 30,
+        "held_on": (clock.today() - timedelta(days=5)).isoformat(), "duration_minutes": 30,
         "format": "Par téléphone", "note": "Premier échange"})
     assert r.status_code == 201, r.json
     helper = space.helper

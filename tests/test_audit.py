@@ -8,11 +8,12 @@ import html
 import io
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from tests.binomes_helpers import accepted_binome, space
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import create_employer, create_user, login
@@ -62,7 +63,7 @@ def world(app):
     w.ref = w.s.ref
     w.binome = accepted_binome(w.s)
     r = w.s.helper.api("post", f"/binomes/{w.binome}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 45,
+        "held_on": clock.today().isoformat(), "duration_minutes": 45,
         "format": "En présentiel", "note": NOTE})
     assert r.status_code == 201, r.json
     w.other = create_employer(app)
@@ -348,9 +349,9 @@ def test_the_log_is_filtered_by_person_action_kind_and_dates(app, world):
     assert "Liste des participants" in participants and "Binôme" not in participants
     updates = shown(action="consent")
     assert "Consultation" not in updates
-    today = date.today().strftime("%d/%m/%Y")
+    today = clock.today().strftime("%d/%m/%Y")
     assert "Aucune entrée ne correspond" not in shown(du=today, au=today)
-    tomorrow = (date.today() + timedelta(days=1)).strftime("%d/%m/%Y")
+    tomorrow = (clock.today() + timedelta(days=1)).strftime("%d/%m/%Y")
     assert "Aucune entrée ne correspond" in shown(du=tomorrow)
 
 

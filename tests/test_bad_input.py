@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from itsdangerous import TimestampSigner
 
+from server import clock
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import (PASSWORD, api_token, create_employer, create_user, login,
                                      second_factor_code, unique)
@@ -562,7 +563,7 @@ def _eclub_counts(app) -> dict:
 @pytest.fixture(scope="module")
 def eclub_space(app):
     """An animateur's client, a member's bearer token and an upcoming e-club."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     class EClubSpace:
         pass
@@ -572,7 +573,7 @@ def eclub_space(app):
     login(s.animateur, create_user(app, network_roles=["animateur"]))
     member = create_user(app, employer=create_employer(app), role="membre")
     s.bearer = {"Authorization": f"Bearer {api_token(app.test_client(), member)}"}
-    day = (date.today() + timedelta(days=5)).strftime("%d/%m/%Y")
+    day = (clock.today() + timedelta(days=5)).strftime("%d/%m/%Y")
     s.form = {"title": "E-club d'essai", "date": day, "time": "14:00",
               "duration_minutes": "60", "video_url": "https://visio.exemple.fr/1"}
     token = csrf_token(s.animateur, "/reseau/e-clubs/nouveau")

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import html
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from tests.binomes_helpers import (Space, accepted_binome, enable_binomes, helper_profile,
                                    person, seeker_profile, space)
 from tests.fixtures.factories import create_employer
@@ -28,7 +28,7 @@ def world(app):
     w.s = space(app)
     w.binome = accepted_binome(w.s)
     r = w.s.helper.api("post", f"/binomes/{w.binome}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 50,
+        "held_on": clock.today().isoformat(), "duration_minutes": 50,
         "format": "En présentiel", "note": NOTE})
     assert r.status_code == 201, r.json
     # Another pair of the same employer.
@@ -85,7 +85,7 @@ def test_the_referent_sees_status_counts_and_dates_but_never_the_notes(world):
 
     detail = p.api("get", f"/binomes/{world.binome}")
     assert detail.status_code == 200 and detail.json["meetings_count"] == 1
-    assert detail.json["last_meeting_on"] == date.today().isoformat()
+    assert detail.json["last_meeting_on"] == clock.today().isoformat()
     meetings = p.api("get", f"/binomes/{world.binome}/meetings")
     assert meetings.status_code == 200 and len(meetings.json) == 1
     assert "note" not in meetings.json[0]
@@ -133,7 +133,7 @@ def test_anybody_else_gets_a_404_on_pages_and_api(world, who):
         r = p.api("get", path)
         assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
     answer = p.api("post", f"/binomes/{world.binome}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 5, "format": "Par téléphone",
+        "held_on": clock.today().isoformat(), "duration_minutes": 5, "format": "Par téléphone",
         "note": "intrusion"})
     assert answer.status_code == 404
     if p.employer is world.s.ref and "autre employeur" not in who:

@@ -3,11 +3,12 @@ refusals that keep the previous state — over HTTP, pages and API."""
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from rq import SimpleWorker
 
+from server import clock
 from server.jobs import enqueue, queue, redis_connection
 from tests.binomes_helpers import (accepted_binome, enable_binomes, helper_profile, person,
                                    publish_one, seeker_profile, space)
@@ -321,7 +322,7 @@ def test_the_first_meeting_starts_an_accepted_binome(app):
     s = space(app)
     binome_id = accepted_binome(s)
     r = s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 45,
+        "held_on": clock.today().isoformat(), "duration_minutes": 45,
         "format": "En présentiel", "note": "On a parlé du télétravail."})
     assert r.status_code == 201 and r.json["note"] == "On a parlé du télétravail."
     assert s.seeker.api("get", f"/binomes/{binome_id}").json["status"] == "active"
@@ -332,7 +333,7 @@ def test_a_meeting_with_bad_fields_is_refused_in_french(app):
     binome_id = accepted_binome(s)
     page_path = f"/binomes/{binome_id}"
     r = post_form(s.seeker, f"{page_path}/rencontres", {
-        "held_on": (date.today() + timedelta(days=3)).isoformat(), "duration_minutes": "0",
+        "held_on": (clock.today() + timedelta(days=3)).isoformat(), "duration_minutes": "0",
         "format": "Par pigeon voyageur", "note": "Gardé"}, page=page_path)
     body = text(r)
     assert r.status_code == 400
@@ -350,12 +351,12 @@ def test_a_meeting_for_a_closed_binome_is_refused_and_nothing_is_written(app):
     before = employer_state(app, s.ref)
     page_path = f"/binomes/{binome_id}"
     page = post_form(s.helper, f"{page_path}/rencontres", {
-        "held_on": date.today().isoformat(), "duration_minutes": "30",
+        "held_on": clock.today().isoformat(), "duration_minutes": "30",
         "format": "Par téléphone"}, page=page_path)
     assert page.status_code == 409
     assert "Ce binôme est clos : on ne peut plus y noter de rencontre." in text(page)
     api = s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 30, "format": "Par téléphone"})
+        "held_on": clock.today().isoformat(), "duration_minutes": 30, "format": "Par téléphone"})
     assert api.status_code == 409 and api.json["error"]["code"] == "binome_closed"
     assert employer_state(app, s.ref) == before
 
@@ -364,7 +365,7 @@ def test_a_meeting_for_a_binome_not_yet_accepted_is_refused(app):
     s = space(app)
     binome_id = publish_one(s)
     r = s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 30, "format": "Par téléphone"})
+        "held_on": clock.today().isoformat(), "duration_minutes": 30, "format": "Par téléphone"})
     assert r.status_code == 409 and r.json["error"]["code"] == "binome_not_accepted"
 
 
@@ -377,7 +378,7 @@ def test_the_reminder_job_reminds_pairs_without_a_recent_meeting_once(app, mailb
     s = space(app, reminder_days=20)
     idle = accepted_binome(s)
     s.helper.api("post", f"/binomes/{idle}/meetings", json={
-        "held_on": (date.today() - timedelta(days=25)).isoformat(), "duration_minutes": 60,
+        "held_on": (clock.today() - timedelta(days=25)).isoformat(), "duration_minutes": 60,
         "format": "En présentiel"})
     busy_helper = person(app, s.ref, "pair-aidant")
     helper_profile(busy_helper, experiences=["Handicap moteur"])
@@ -386,7 +387,7 @@ def test_the_reminder_job_reminds_pairs_without_a_recent_meeting_once(app, mailb
     from tests.binomes_helpers import Space
     busy = accepted_binome(Space(s.ref, s.referent, busy_helper, busy_seeker))
     busy_helper.api("post", f"/binomes/{busy}/meetings", json={
-        "held_on": (date.today() - timedelta(days=2)).isoformat(), "duration_minutes": 30,
+        "held_on": (clock.today() - timedelta(days=2)).isoformat(), "duration_minutes": 30,
         "format": "Par téléphone"})
 
     received = []
@@ -430,11 +431,11 @@ def test_indicators_count_active_binomes_and_meetings(app):
     s = space(app)
     binome_id = accepted_binome(s)
     s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 90, "format": "En présentiel"})
+        "held_on": clock.today().isoformat(), "duration_minutes": 90, "format": "En présentiel"})
     plugin = app.extensions["entrepairs.plugins"]["binomes"]
     with app.app_context(), tenant_context(s.ref.slug):
         figures = {i.key: i for i in plugin.indicators(
-            Period(start=date.today() - timedelta(days=30), end=date.today()))}
+            Period(start=clock.today() - timedelta(days=30), end=clock.today()))}
     assert figures["binomes.active"].value == 1
     assert figures["binomes.meetings"].value == 1
     assert figures["binomes.meetings"].breakdown == (("En présentiel", 1),)

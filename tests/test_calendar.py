@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from server import clock
 from tests.binomes_helpers import accepted_binome, enable_binomes, person, space
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import create_employer
@@ -36,7 +37,7 @@ def world(app):
     w = W()
     w.s = space(app)
     w.binome = accepted_binome(w.s)
-    w.today = date.today()
+    w.today = clock.today()
     w.meeting = log_meeting(w.s.helper, w.binome, w.today)
     w.past_meeting = log_meeting(w.s.seeker, w.binome, w.today - timedelta(days=10))
     w.uid = f"binomes-meeting-{w.meeting}@{w.s.ref.slug}"
@@ -106,7 +107,7 @@ def test_someone_outside_the_pair_sees_nothing_of_it(world):
 def test_agenda_shows_events_of_enabled_models_only(app):
     s = space(app)
     binome = accepted_binome(s)
-    log_meeting(s.helper, binome, date.today())
+    log_meeting(s.helper, binome, clock.today())
     assert "Rencontre de binôme" in text(agenda(s.helper))
     link = new_feed_link(s.helper)
     assert events_of(parse(app.test_client().get(link)))
@@ -222,7 +223,7 @@ def test_unknown_feed_token_is_a_404(client, token):
 def test_feed_of_a_suspended_employer_or_a_person_who_left_is_a_404(app):
     s = space(app)
     binome = accepted_binome(s)
-    log_meeting(s.helper, binome, date.today())
+    log_meeting(s.helper, binome, clock.today())
     link = new_feed_link(s.helper)
     other_link = new_feed_link(s.seeker)
     anonymous = app.test_client()

@@ -8,17 +8,17 @@ from __future__ import annotations
 import html
 import threading
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from server import clock
+from server.clock import PARIS
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import api_token, create_employer, create_user, login
 from tests.fixtures.mail import run_jobs, text_of
 
-PARIS = ZoneInfo("Europe/Paris")
 NEW = "/reseau/e-clubs/nouveau"
 
 
@@ -71,7 +71,7 @@ def sql(app, statement: str, **params):
 
 
 def local(days: int, hour: str = "14:00") -> tuple[str, str]:
-    day = datetime.now(PARIS).date() + timedelta(days=days)
+    day = clock.today() + timedelta(days=days)
     return day.strftime("%d/%m/%Y"), hour
 
 
@@ -239,7 +239,7 @@ def test_unknown_eclub_is_a_404_on_pages_and_api(app, anim):
 def test_an_animateur_creates_an_eclub_with_agenda_speakers_and_resources(app, anim):
     eclub_id = create(anim, days=6)
     stored = starts_at(app, eclub_id)
-    expected_day = datetime.now(PARIS).date() + timedelta(days=6)
+    expected_day = clock.today() + timedelta(days=6)
     assert stored.astimezone(PARIS).date() == expected_day
     assert stored.astimezone(PARIS).strftime("%H:%M") == "14:00"
     mem = member(app)

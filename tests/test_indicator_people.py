@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from plugins.base import Period
 from tests.fixtures.factories import create_employer
 
@@ -30,13 +31,13 @@ def filled(app):
 
 
 def figures_of(app, ref) -> list:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from server.employers.models import Profile
     from tenants import tenant_context
 
     plugins = app.extensions["entrepairs.plugins"]
-    period = Period(start=date.today() - timedelta(days=365), end=date.today() + timedelta(days=365))
+    period = Period(start=clock.today() - timedelta(days=365), end=clock.today() + timedelta(days=365))
     with app.app_context(), tenant_context(ref.slug):
         db = app.extensions["sqlalchemy"]
         profiles = set(db.session.execute(sa.select(Profile.id)).scalars())

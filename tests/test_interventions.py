@@ -3,12 +3,13 @@ date; bad input refused with French messages and nothing written; indicators; th
 from __future__ import annotations
 
 import html
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from server import clock
 from plugins.base import Period
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import count_rows, create_employer
@@ -67,7 +68,7 @@ def test_the_whole_life_of_an_intervention_feeds_the_time_spent(app, s):
             SurveyInvitation.profile_id == s.helper.profile_id)).scalars().all()
         # The time counts in the mission sheet's tracking instead.
         plugin = app.extensions["entrepairs.plugins"]["interventions"]
-        spent = plugin.time_spent(Period(date.today() - timedelta(days=2), date.today()))
+        spent = plugin.time_spent(Period(clock.today() - timedelta(days=2), clock.today()))
         db.session.remove()
     assert "apres-seance" not in invited
     assert [(t.profile_id, t.activity, t.hours) for t in spent] == [
@@ -153,7 +154,7 @@ def test_indicators_count_held_interventions_by_kind_and_hours(app):
     with app.app_context(), tenant_context(sp.ref.slug):
         plugin = app.extensions["entrepairs.plugins"]["interventions"]
         figures = {i.key: i for i in plugin.indicators(
-            Period(date.today() - timedelta(days=30), date.today()))}
+            Period(clock.today() - timedelta(days=30), clock.today()))}
     assert figures["interventions.held"].value == 3
     assert dict(figures["interventions.held"].breakdown) == {
         "Séance de sensibilisation": 2, "Comité de maintien dans l'emploi": 1}

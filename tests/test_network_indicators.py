@@ -2,7 +2,7 @@
 the aggregation job over real employer schemas, and the protected page and API."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from server import clock
 from server import create_app
 from server.network_indicators.protection import (
     PRIMARY,
@@ -224,7 +225,7 @@ def network(fresh_database, redis_url):
         s = bh.space(app)  # territoriale: a référent, a pair-aidant, a pair-aidé
         binome_id = bh.accepted_binome(s)
         r = s.helper.api("post", f"/binomes/{binome_id}/meetings", json={
-            "held_on": (date.today() - timedelta(days=3)).isoformat(),
+            "held_on": (clock.today() - timedelta(days=3)).isoformat(),
             "duration_minutes": 45, "format": "Par téléphone", "note": "Privé"})
         assert r.status_code == 201, r.json
         employers[name] = s.ref

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from rq import SimpleWorker
 
-from zoneinfo import ZoneInfo
 
+from server.clock import PARIS
 from server.jobs import enqueue, queue, redis_connection
 from tests.fixtures.factories import create_employer, create_user, login
 from tests.fixtures.mail import run_jobs
@@ -19,7 +19,6 @@ from tests.fixtures.snapshots import employer_state
 from tests.permanences_helpers import (enable_permanences, in_days, move_slot, offer, person,
                                        space, sql)
 
-PARIS = ZoneInfo("Europe/Paris")
 HEALTH_WORDS = ("santé", "handicap", "maladie", "pair-aidé", "psych", "traitement")
 
 

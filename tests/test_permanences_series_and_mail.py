@@ -6,15 +6,14 @@ from __future__ import annotations
 import html
 import threading
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
+from server.clock import PARIS
 from tests.fixtures.mail import run_jobs
 from tests.fixtures.snapshots import employer_state
 from tests.permanences_helpers import in_days, move_slot, offer, person, space
 
-PARIS = ZoneInfo("Europe/Paris")
 HEALTH_WORDS = ("santé", "handicap", "maladie", "pair-aidé", "psych", "traitement")
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from tests.binomes_helpers import Person, accepted_binome, space as binomes_space
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import create_employer, create_user, login, PASSWORD
@@ -51,7 +52,7 @@ def _enrol_helped(app, ref, user_id: int, needs: str) -> None:
 
 def _log_meeting(p: Person, binome_id: int, note: str) -> None:
     response = p.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": (date.today() - timedelta(days=3)).isoformat(), "duration_minutes": 45,
+        "held_on": (clock.today() - timedelta(days=3)).isoformat(), "duration_minutes": 45,
         "format": "Par téléphone", "note": note})
     assert response.status_code == 201, response.json
 
@@ -361,7 +362,7 @@ def _retention_world(app):
                             closed_at=_past(days))
             db.session.add(binome)
             db.session.flush()
-            meeting = Meeting(binome_id=binome.id, held_on=date.today() - timedelta(days=days + 5),
+            meeting = Meeting(binome_id=binome.id, held_on=clock.today() - timedelta(days=days + 5),
                               duration_minutes=30, format="Par téléphone", logged_by=1)
             db.session.add(meeting)
             db.session.flush()
@@ -370,7 +371,7 @@ def _retention_world(app):
         version = current_version("apres-seance")
         for days in (1200, 30):
             db.session.add(SurveyResponse(kind="apres-seance", version_id=version.id,
-                                          answered_on=date.today() - timedelta(days=days),
+                                          answered_on=clock.today() - timedelta(days=days),
                                           scores=[4, 4, 4], mean_score=4.0))
         for days, email in ((40, "ancienne"), (10, "recente")):
             db.session.add(Invitation(tenant_id=ref.id, email=f"{email}-{ref.slug}@exemple.fr",
@@ -401,7 +402,7 @@ def test_the_retention_job_removes_exactly_what_is_past_its_period_and_reports_i
         "Note clôturée il y a 100 j"}
     assert _sql(app, f'SELECT count(*) FROM "{s}".binomes_meeting')[0][0] == 2  # counts stay
     days = [r.answered_on for r in _sql(app, f'SELECT answered_on FROM "{s}".survey_response')]
-    assert days == [date.today() - timedelta(days=30)]
+    assert days == [clock.today() - timedelta(days=30)]
     emails = [r.email for r in _sql(app, "SELECT email FROM network.invitation "
                                          "WHERE tenant_id = :t", t=ref.id)]
     assert emails == [f"recente-{ref.slug}@exemple.fr"]

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from server import clock
 from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import create_employer, create_user, login
 
@@ -31,7 +32,7 @@ def _invite(app, ref, profile_ids, kind="apres-seance", model="binomes") -> list
     with app.app_context(), _ctx(app, ref):
         db = app.extensions["sqlalchemy"]
         if kind == "apres-seance":
-            signals.session_held.send(model, kind="meeting", held_at=date.today(), minutes=60,
+            signals.session_held.send(model, kind="meeting", held_at=clock.today(), minutes=60,
                                       participants=profile_ids)
         else:
             signals.engagement_ended.send(model, kind="binome", participants=profile_ids)
@@ -287,7 +288,7 @@ def test_a_binomes_life_invites_its_members_to_every_survey(app, mailbox):
     binome_id = accepted_binome(s)
     run_jobs(app)
     r = helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 60,
+        "held_on": clock.today().isoformat(), "duration_minutes": 60,
         "format": "En présentiel", "note": ""})
     assert r.status_code == 201, r.json
     run_jobs(app)
@@ -296,7 +297,7 @@ def test_a_binomes_life_invites_its_members_to_every_survey(app, mailbox):
         assert "Après une séance" in listed(p)
     # A second meeting while the first survey is still open: no second invitation.
     r = seeker.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 30,
+        "held_on": clock.today().isoformat(), "duration_minutes": 30,
         "format": "Par téléphone", "note": ""})
     assert r.status_code == 201, r.json
     assert invitations(seeker)["apres-seance"] == 1
@@ -309,7 +310,7 @@ def test_a_binomes_life_invites_its_members_to_every_survey(app, mailbox):
         db.session.remove()
     assert _answer(seeker.client, ref, first).status_code == 302
     r = helper.api("post", f"/binomes/{binome_id}/meetings", json={
-        "held_on": date.today().isoformat(), "duration_minutes": 45,
+        "held_on": clock.today().isoformat(), "duration_minutes": 45,
         "format": "En présentiel", "note": ""})
     assert r.status_code == 201, r.json
     assert invitations(seeker)["apres-seance"] == 2 and invitations(helper)["apres-seance"] == 1

@@ -5,11 +5,11 @@ A reminder is recorded in ``binomes_reminder``, shown on the binôme's page, ann
 the ``reminder_due`` signal, and e-mailed to both members once the transaction has committed."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from plugins.base import db, notify_people, settings_of
+from plugins.base import PARIS, db, notify_people, settings_of, today as clock_today
 from plugins.binomes.models import Binome, Meeting, Reminder
 from plugins.binomes.signals import reminder_due
 
@@ -17,13 +17,14 @@ from plugins.binomes.signals import reminder_due
 def _as_date(value) -> date | None:
     if value is None:
         return None
-    return value.date() if isinstance(value, datetime) else value
+    # A stored instant counts on its day in Paris, as the meetings' own dates do.
+    return value.astimezone(PARIS).date() if isinstance(value, datetime) else value
 
 
 def remind_idle_binomes(today: date | None = None) -> list[int]:
     """Record a reminder for each accepted or active binôme without a meeting for
     ``reminder_days`` days, once per idle spell. Returns the ids of the binômes reminded."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or clock_today()
     days = settings_of("binomes")["reminder_days"]
     last_meeting = (sa.select(Meeting.binome_id, sa.func.max(Meeting.held_on).label("last"))
                     .group_by(Meeting.binome_id).subquery())

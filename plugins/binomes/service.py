@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Refused, Profile, db, record, record_access, settings_of
+from plugins.base import Refused, Profile, db, record, record_access, settings_of, today
 from server import signals
 from plugins.binomes import matching
 from plugins.binomes.models import (CLOSE_REASONS, ONGOING, TRANSITIONS, Binome, BinomeEvent,
@@ -491,7 +491,7 @@ def validate_meeting(data: dict) -> tuple[dict, dict]:
             held_on = None
     if not isinstance(held_on, date):
         errors["held_on"] = "Saisissez la date de la rencontre, par exemple 2026-03-03."
-    elif held_on > date.today():
+    elif held_on > today():
         errors["held_on"] = "La date de la rencontre ne peut pas être dans le futur."
     try:
         duration = int(data.get("duration_minutes"))

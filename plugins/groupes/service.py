@@ -11,17 +11,15 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Refused, Profile, current_tenant, db, record, settings_of
+from plugins.base import PARIS, Refused, Profile, current_tenant, db, record, settings_of
 from plugins.groupes.models import RECURRENCES, Groupe, Inscription, Presence, Seance
 
 NAME = "groupes"
-PARIS = ZoneInfo("Europe/Paris")
 
 #: The network's memberships, read (never written) to list the employer's pair-aidants; a
 #: table clause rather than an import of the core's model (plugins import plugins.base only).

@@ -3,18 +3,16 @@ action raises ``Refused`` before writing anything."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 
-from plugins.base import Refused, Profile, db, record
+from plugins.base import PARIS, Refused, Profile, db, record
 from plugins.interventions.models import KINDS, OUTCOMES, Intervention
 from server import signals
 
 NAME = "interventions"
-PARIS = ZoneInfo("Europe/Paris")
 
 
 

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from plugins.base import Refused, Profile, db, record, settings_of
+from plugins.base import PARIS, Refused, Profile, db, record, settings_of
 from plugins.permanences.models import MODES, Booking, Slot
 
 NAME = "permanences"
-PARIS = ZoneInfo("Europe/Paris")
 MAX_REPEAT = 26
 DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",

@@ -17,7 +17,9 @@ from werkzeug.exceptions import BadRequest
 
 from server.api import check_json_body
 from server.auth.access import employer_role
-from server.calendar.events import PARIS, collect
+from server import clock
+from server.calendar.events import collect
+from server.clock import PARIS
 from server.employers.models import Profile
 from server.extensions import db
 from tenants import current_tenant
@@ -92,7 +94,7 @@ def _period() -> tuple[date, date]:
     start, end = data["start"], data["end"]
     span = timedelta(days=sum(DEFAULT_DAYS))
     if start is None and end is None:
-        today = datetime.now(PARIS).date()
+        today = clock.today()
         return today - timedelta(days=DEFAULT_DAYS[0]), today + timedelta(days=DEFAULT_DAYS[1])
     if start is None:
         return end - span, end

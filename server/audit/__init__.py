@@ -170,12 +170,23 @@ def write_pending(response):
     """``after_request``: write the request's accesses. What the request left uncommitted is
     rolled back first (the session would discard it at teardown anyway), which also hands the
     session's connection back to the pool before the audit transaction takes one. A failure
-    here propagates: the person gets an error page, not data without its log entry."""
+    here replaces the response: the person gets an error page, not data without its log entry
+    (503 when PostgreSQL has just gone away, as for any request; else the error propagates)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from server import errors
+
     pending = g.pop("audit_pending", None)
     g.audit_written = True
     if pending:
-        db.session.rollback()
-        _write(pending)
+        try:
+            db.session.rollback()
+            _write(pending)
+        except DBAPIError as exc:
+            # Raised from an after_request hook, the error would skip the error handlers.
+            if not errors.database_unreachable(exc):
+                raise
+            return errors.handle_unavailable(exc)
     if g.get("request_id"):
         response.headers.setdefault("X-Request-ID", g.request_id)
     return response

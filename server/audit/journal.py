@@ -6,15 +6,14 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from server.clock import PARIS
 from server.audit.labels import action_label, object_label, object_labels, ACTIONS
 from server.auth.models import User
 from server.extensions import db
 
-PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 50
 #: Most rows one CSV export holds; a longer period must be exported in parts.
 MAX_EXPORT_ROWS = 50_000

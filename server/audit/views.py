@@ -2,10 +2,10 @@
 filterable, paginated and exported as CSV — an export being itself an entry of the log."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, Response, render_template, request, url_for
 
+from server import clock
 from server.audit import record_access, record_network
 from server.audit import journal
 from server.audit.models import AuditEvent, NetworkAuditEvent
@@ -38,7 +38,7 @@ def _csv(model, name: str, audit):
     audit("export", "audit_event", rows=count,
           **{f"filtre_{key}": value for key, value in filters.query_args().items()})
     return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}-{date.today().isoformat()}.csv"',
+        "Content-Disposition": f'attachment; filename="{name}-{clock.today().isoformat()}.csv"',
         "Cache-Control": "no-store"})
 
 

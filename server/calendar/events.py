@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from icalendar import Calendar, Event
 
+from server.clock import PARIS
 from server.programme.choices import enabled_names, installed_models
 
-PARIS = ZoneInfo("Europe/Paris")
 PRODID = "-//Entrepairs//Agenda//FR"
 
 

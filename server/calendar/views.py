@@ -12,7 +12,8 @@ from flask_login import current_user
 from server.audit import record
 from server.auth.access import employer_role, public
 from server.auth.models import Membership
-from server.calendar.events import PARIS, collect, to_calendar, window
+from server.calendar.events import collect, to_calendar, window
+from server.clock import PARIS
 from server.calendar.models import CalendarFeed, feed_digest
 from server.employers.models import Profile
 from server.extensions import db

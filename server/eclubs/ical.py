@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from server.eclubs.models import EClub
-from server.eclubs.service import PARIS
+from server.clock import PARIS
 
 PRODID = "-//Entrepairs//E-clubs//FR"
 

@@ -15,20 +15,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import g
 from flask_login import current_user
 from sqlalchemy.dialects.postgresql import insert
 
+from server.clock import PARIS
 from plugins.base import Refused
 from server.auth.models import Membership, User
 from server.eclubs.models import AgendaItem, EClub, EClubResource, Question, Registration, Support
 from server.extensions import db
 from tenants.registry import Tenant
 
-PARIS = ZoneInfo("Europe/Paris")
 #: Network roles that run e-clubs (and moderate questions).
 ANIMATION_ROLES = ("animateur", "admin")
 STAFF_ROLES = ("animateur", "admin")

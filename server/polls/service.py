@@ -8,12 +8,12 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from sqlalchemy.dialects.postgresql import insert
 
+from server.clock import PARIS
 from plugins.base import Refused
 from server.auth.models import Membership
 from server.extensions import db
@@ -21,7 +21,6 @@ from server.polls import counting
 from server.polls.models import Poll, PollBallot, PollOption, PollVoter, TopicProposal, TopicSupport
 from tenants.registry import Tenant
 
-PARIS = ZoneInfo("Europe/Paris")
 STAFF_ROLES = ("admin", "animateur")
 
 

@@ -3,9 +3,10 @@ employer space, its anonymisation, submitting it, the animateurs' review, public
 library, comments and "utile" marks."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from server import clock
 from server.extensions import db
 from server.practices.models import (
     SECTIONS, PracticeComment, PracticeReport, SharedPractice, UsefulMark,
@@ -81,7 +82,7 @@ def clean(raw: dict, *, figures_available: list[dict]) -> tuple[dict, dict[str, 
         errors["model"] = "Choisissez le modèle de programme dans la liste."
     values["model"] = model
     since_text = str(raw.get("programme_since") or "").strip()
-    this_year = date.today().year
+    this_year = clock.today().year
     if not since_text:
         errors["programme_since"] = "Saisissez l'année de démarrage du programme, par exemple 2021."
     elif not since_text.isdigit() or not FIRST_YEAR <= int(since_text) <= this_year:
@@ -346,7 +347,7 @@ def _publish_resource(shared: SharedPractice, *, by_user_id: int):
 
     resource = Resource(kind="bonne-pratique", title=shared.title[:200],
                         summary=summary_of(shared)[:1000], body=body_of(shared),
-                        themes=["pair-aidance"], audience="tous", published_on=date.today(),
+                        themes=["pair-aidance"], audience="tous", published_on=clock.today(),
                         status="publie", author_id=by_user_id)
     resource.search_vector = search.vector(resource.title, resource.summary, resource.themes,
                                            resource.body)

@@ -15,7 +15,7 @@ from flask import current_app
 
 from plugins.base import Indicator, Period, TimeSpent
 from server.employers.models import Profile
-from server import signals
+from server import clock, signals
 from server.auth.models import EMPLOYER_ROLES, Membership
 from server.extensions import db
 from server.participation.models import Participation
@@ -30,7 +30,7 @@ MAX_PERIOD_DAYS = 10 * 366
 
 
 def default_period(today: date | None = None) -> Period:
-    today = today or date.today()
+    today = today or clock.today()
     try:
         start = today.replace(year=today.year - 1) + timedelta(days=1)
     except ValueError:  # 29 February

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from server import signals
+from server import clock, signals
 from server.extensions import db
 from server.surveys.models import SurveyAnswered, SurveyInvitation, SurveyResponse, SurveyVersion
 
@@ -259,7 +259,7 @@ def record_answer(invitation: SurveyInvitation, version: SurveyVersion, values: 
     db.session.add(SurveyAnswered(invitation_id=invitation.id))
     scores = values["scores"]
     db.session.add(SurveyResponse(kind=invitation.kind, model=invitation.model,
-                                  version_id=version.id, answered_on=date.today(),
+                                  version_id=version.id, answered_on=clock.today(),
                                   scores=scores, mean_score=sum(scores) / len(scores),
                                   comment=values["comment"]))
     db.session.flush()

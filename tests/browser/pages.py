@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import expect
 
+from server import clock
+
 PEOPLE = ("admin", "animateur", "referent", "pair-aidant", "pair-aide", "membre", "deux-espaces")
 
 
@@ -486,10 +488,6 @@ def _invitation(world, role: str, email: str | None = None):
     return made_invitations[key]
 
 
-def _programme(world, rest: str) -> str:
-    return f"/e/{world.employer.slug}/programme{rest}"
-
-
 def invite_empty(page, world):
     submit(page, "Envoyer l'invitation")
     shows_errors(page, "Adresse e-mail manquante.", "Nom manquant.", "Choisissez le rôle")
@@ -661,7 +659,7 @@ _PERMANENCES_DONE: set[str] = set()
 def _ensure_permanences(page, world) -> None:
     if world.employer.slug in _PERMANENCES_DONE:
         return
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from tests.browser.conftest import log_in
 
@@ -681,7 +679,7 @@ def _ensure_permanences(page, world) -> None:
                        {"modele": "permanences", "version": version, "action": "activer"})
         new = f"{space_}/permanences/creneaux/nouveau"
         _form_post(contexts["pair-aidant"], new, new, {
-            "date": (date.today() + timedelta(days=3)).isoformat(), "time": "14:00",
+            "date": (clock.today() + timedelta(days=3)).isoformat(), "time": "14:00",
             "duration_minutes": "45", "mode": "place", "location": "Salle 12",
             "repeat_weeks": "2"})
     finally:
