@@ -30,18 +30,39 @@ def create_user(email, display_name, password, network_role, employers):
 def reset_second_factor(email):
     """Turn off a person's two-factor log-in (lost phone and recovery codes): where it is
     required, they set it up again at their next log-in."""
-    from server.auth import two_factor
-    from server.auth.events import log_auth_event
+    from server.auth import administration
+
+    user = _account(email)
+    administration.reset_second_factor(user)
+    _commit()
+    click.echo(f"Double authentification réinitialisée pour {user.email}.")
+
+
+@users_cli.command("unlock")
+@click.argument("email")
+def unlock(email):
+    """Unlock an account locked after failed log-in attempts."""
+    from server.auth import administration
+
+    user = _account(email)
+    administration.unlock(user)
+    _commit()
+    click.echo(f"Compte déverrouillé : {user.email}.")
+
+
+def _account(email):
     from server.auth.models import User
-    from server.extensions import db
 
     user = User.by_email(email)
     if user is None:
         raise click.ClickException(f"Aucun compte pour {email}.")
-    two_factor.disable(user)
+    return user
+
+
+def _commit() -> None:
+    from server.extensions import db
+
     db.session.commit()
-    log_auth_event("second_factor.reset", user.id)
-    click.echo(f"Double authentification réinitialisée pour {user.email}.")
 
 
 @click.command("demo")

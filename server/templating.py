@@ -22,7 +22,8 @@ def add_current_tenant(endpoint, values) -> None:
 
 def _page_context():
     spaces = []
-    if current_user.is_authenticated:
+    # Outside a request (a command, a job rendering an e-mail) there is no current_user.
+    if current_user and current_user.is_authenticated:
         if "my_spaces" not in g:
             from server.auth.views import spaces_of
 

@@ -57,6 +57,8 @@ ACTIONS = {
     "second_factor.enabled": "Second facteur activé",
     "second_factor.disabled": "Second facteur désactivé",
     "second_factor.recovery_codes_renewed": "Codes de secours renouvelés",
+    "second_factor.reset": "Second facteur réinitialisé par un administrateur",
+    "account.unlocked": "Compte déverrouillé par un administrateur",
     "api_token.issued": "Jeton d'API délivré",
     # Shared best practices (server/practices)
     "submit": "Soumission au réseau",

@@ -8,9 +8,9 @@ from flask_login import current_user, logout_user
 from server.auth import lockout, sessions, two_factor
 from server.auth.access import signed_in
 from server.auth.blueprint import bp
-from server.auth.events import log_auth_event
 from server.auth.forms import ChangePasswordForm, ConfirmPasswordForm
 from server.auth.models import User
+from server.auth.notices import account_changed
 from server.auth.passwords import password_problem
 from server.auth.views import complete_login, enrolment, locked_message
 from server.extensions import db
@@ -68,7 +68,7 @@ def security():
         confirmed = _password_confirmed(user, form.current_password)
         if confirmed is True:
             codes = two_factor.new_recovery_codes(user)
-            log_auth_event("second_factor.recovery_codes_renewed", user.id)
+            account_changed(user, "second_factor.recovery_codes_renewed")
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes,
                                    continue_url=url_for("auth.security"), first_time=False)
@@ -95,7 +95,7 @@ def change_password():
             elif confirmed:
                 user.set_password(form.new_password.data)
                 user.session_version += 1  # every other session ends
-                log_auth_event("password.changed", user.id)
+                account_changed(user, "password.changed")
                 complete_login(user)  # this one goes on, under the new version
                 flash("Votre mot de passe est changé. Vos autres sessions sont fermées.",
                       "success")
@@ -135,7 +135,7 @@ def disable_second_factor():
         if confirmed is True:
             two_factor.disable(user)
             db.session.commit()
-            log_auth_event("second_factor.disabled", user.id)
+            account_changed(user, "second_factor.disabled")
             flash("La double authentification est désactivée.", "success")
             return redirect(url_for("auth.security"))
         if confirmed is not False:

@@ -28,3 +28,7 @@ class EmployerForm(FlaskForm):
 
 class StatusForm(FlaskForm):
     """Suspend or reactivate: a button only, with its CSRF token."""
+
+
+class AccountActionForm(FlaskForm):
+    """Unlock or reset the second factor: a button only, with its CSRF token."""
