@@ -14,20 +14,15 @@ import contextlib
 import hashlib
 import http.client
 import json
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from bench.common import Summary, header, make_app, parser, throwaway_database
-from bench.load import HOST, free_port
+from bench.load import HOST, gunicorn
 
 VOTERS = 2000
 EMPLOYERS = 20
@@ -45,34 +40,13 @@ GUNICORN_ARGS = ["--workers", "2", "--worker-class", "gthread", "--threads", "8"
 
 @contextlib.contextmanager
 def served(url: str):
-    """The Entrepairs app (``bench.servers:entrepairs()``) under gunicorn on a free port."""
-    port = free_port()
-    gunicorn_bin = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn_bin), *GUNICORN_ARGS, "--bind", f"{HOST}:{port}",
-         "bench.servers:entrepairs()"],
-        env={**os.environ, "BENCH_DATABASE_URL": url}, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}")
-            try:
-                with socket.create_connection((HOST, port), timeout=0.5):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+    """The Entrepairs app (``bench.servers:entrepairs()``) under gunicorn, warmed up; yields
+    its port."""
+    with gunicorn("bench.servers:entrepairs()", {"BENCH_DATABASE_URL": url},
+                  GUNICORN_ARGS) as base:
+        port = int(base.rsplit(":", 1)[1])
         _warm_up(port)
         yield port
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # our own process group only
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _warm_up(port: int) -> None:
