@@ -107,6 +107,7 @@ def _register_core(app: Flask) -> None:
     import server.auth.views  # noqa: F401
     import server.auth.session_views  # noqa: F401  « Mes sessions »
     import server.employers.views  # noqa: F401
+    import server.network.accounts  # noqa: F401
     import server.network.views  # noqa: F401
     import server.pages.views  # noqa: F401
     import server.programme.views  # noqa: F401

@@ -15,6 +15,7 @@ from server.auth.blueprint import bp
 from server.auth.events import log_auth_event
 from server.auth.forms import EnrolForm, LoginForm, SecondFactorForm
 from server.auth.models import EMPLOYER_ROLES, Membership, User
+from server.auth.notices import account_changed
 from server.extensions import db, limiter
 from server.templating import french_datetime
 from tenants.registry import Tenant
@@ -223,7 +224,7 @@ def enrolment(user: User, *, on_success, continue_url, required: bool):
             if step is not None:
                 codes = two_factor.enable(user, secret, step)
                 session.pop("totp_setup", None)
-                log_auth_event("second_factor.enabled", user.id)
+                account_changed(user, "second_factor.enabled")
                 on_success()  # commits
                 return render_template("auth/recovery_codes.html", codes=codes,
                                        continue_url=continue_url(), first_time=True)
