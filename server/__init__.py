@@ -86,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
     import server.personal_data.models  # noqa: F401  exports, erasures, retention runs
     import server.audit.models  # noqa: F401  the audit logs (employer and network)
     import server.practices.models  # noqa: F401  shared best practices
+    import server.sso.models  # noqa: F401  single sign-on settings and identities
 
 
 def _select_locale():
@@ -169,6 +170,9 @@ def _register_core(app: Flask) -> None:
 
     app.register_blueprint(personal_data_views.bp)
     app.register_blueprint(personal_data_views.space_bp)
+    from server.sso.views import bp as sso_bp
+
+    app.register_blueprint(sso_bp)  # optional single sign-on (OpenID Connect)
     errors.init_app(app)
     templating.init_app(app)
     from server import security_headers

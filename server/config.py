@@ -49,6 +49,9 @@ class Defaults:
     LANGUAGES = ("fr", "en")
 
     LOGIN_RATE_LIMIT = "10 per minute"
+    #: Single sign-on providers must be https; tests and local trials may allow http on the
+    #: loopback (server/sso/client.py). Never in production.
+    SSO_ALLOW_HTTP = False
     #: Redis down: keep limiting logins in this process's memory rather than answering 500.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: …and find out quickly: a request never waits long for a Redis that is away.

@@ -51,6 +51,7 @@ ARG_SOURCES: dict[str, tuple[str, str]] = {
     "survey_kind": ("survey_version", "kind"),  # /questionnaires/questions/<survey_kind>
     # binomes_run, not retention_run (which <int:run_id> would also find by its name)
     "run_id": ("binomes_run", "id"),
+    "identity_id": ("network.sso_identity", "id"),  # /connexion-unique/identites/<id>/…
 }
 #: Plausible bodies of page forms, by endpoint (a dict, or a function of the app making one;
 #: the CSRF token is added). Pages not listed get
@@ -377,6 +378,16 @@ def world(iso_app):
                                 json=API_BODIES[("api_invitations.Invitations", "POST")](),
                                 headers={"X-CSRFToken": csrf_token(who, "/reseau/")})
             assert response.status_code == 201, response.json
+    # Each employer has a single sign-on identity waiting for its référent (server/sso/).
+    from server.sso.models import SsoIdentity
+
+    db = app.extensions["sqlalchemy"]
+    with app.app_context():
+        for ref in (w.a, w.b):
+            db.session.add(SsoIdentity(tenant_id=ref.id, issuer="https://idp.example",
+                                       subject=unique("agent"), status="pending"))
+        db.session.commit()
+        db.session.remove()
     state = employer_state(app, w.b)
     assert state["network.invitation"], "employer B has no invitation"
     for table in ("profile", "space_setting", "audit_event", "programme_model"):

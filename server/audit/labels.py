@@ -59,6 +59,15 @@ ACTIONS = {
     "second_factor.recovery_codes_renewed": "Codes de secours renouvelés",
     "second_factor.reset": "Second facteur réinitialisé par un administrateur",
     "account.unlocked": "Compte déverrouillé par un administrateur",
+    # Single sign-on (server/sso)
+    "login.sso_accepted": "Connexion unique acceptée",
+    "login.sso_failed": "Échec de la connexion unique",
+    "login.sso_pending": "Connexion unique en attente du référent",
+    "login.sso_refused": "Connexion unique refusée (identité refusée)",
+    "sso.config_updated": "Connexion unique configurée",
+    "sso.identity_linked": "Identité associée à un membre",
+    "sso.identity_refused": "Identité refusée",
+    "sso.identity_unlinked": "Identité dissociée",
     "api_token.issued": "Jeton d'API délivré",
     # Shared best practices (server/practices)
     "submit": "Soumission au réseau",
@@ -68,6 +77,7 @@ ACTIONS = {
 
 OBJECTS = {
     "audit_event": "Journal d'audit",
+    "sso_config": "Connexion unique",
     "practice_report": "Retour d'expérience",
     "shared_practice": "Bonne pratique partagée",
     "profile": "Profil",

@@ -109,26 +109,31 @@ PENDING = "pending_login"
 PENDING_SECONDS = 10 * 60
 
 
-def begin_login(user: User, next_url: str | None):
-    """After the password (or an invitation's account step): open the session, or send the
+def begin_login(user: User, next_url: str | None, first_factor: str = "password"):
+    """After the first factor — the password (or an invitation's account step), or the
+    employer's single sign-on (``"sso"``, logged by itself): open the session, or send the
     person to the second factor first. Returns the redirect."""
     if two_factor.needed_for(user):
         session.clear()  # no session fixation, nothing of an earlier session kept
         session[PENDING] = {"user": user.id, "version": user.session_version,
-                            "since": time.time(), "next": next_url}
-        log_auth_event("login.password_accepted", user.id)
+                            "since": time.time(), "next": next_url,
+                            "first_factor": first_factor}
+        if first_factor == "password":
+            log_auth_event("login.password_accepted", user.id)
         if user.has_second_factor:
             return redirect(url_for("auth.second_factor"))
         return redirect(url_for("auth.enrol"))
-    finish_login(user)
+    finish_login(user, first_factor)
     return redirect(next_url or home_for(user))
 
 
-def finish_login(user: User, method: str = "password") -> None:
-    """Every factor has passed: the row of failures ends and the session opens."""
+def finish_login(user: User, method: str = "password", first_factor: str | None = None) -> None:
+    """Every factor has passed: the row of failures ends and the session opens. ``method``:
+    the last factor; ``first_factor``: the one before it, when there were two."""
     lockout.succeeded(user)
     complete_login(user)
-    log_auth_event("login.succeeded", user.id, method=method)
+    detail = {"first_factor": first_factor} if first_factor else {}
+    log_auth_event("login.succeeded", user.id, method=method, **detail)
     flash(f"Bonjour {user.display_name}, vous êtes connecté·e.", "success")
 
 
@@ -174,7 +179,7 @@ def second_factor():
             method = two_factor.verify(user, form.code.data)
             if method is not None:
                 next_url = session[PENDING].get("next")
-                finish_login(user, method)
+                finish_login(user, method, session[PENDING].get("first_factor", "password"))
                 if method == "recovery":
                     left = len(user.recovery_codes)
                     flash(f"Vous avez utilisé un code de secours ; il vous en reste {left}. "
@@ -205,7 +210,8 @@ def enrol():
     if user.has_second_factor:
         return redirect(url_for("auth.second_factor"))
     next_url = session[PENDING].get("next")
-    return enrolment(user, on_success=lambda: finish_login(user, "enrolment"),
+    first_factor = session[PENDING].get("first_factor", "password")
+    return enrolment(user, on_success=lambda: finish_login(user, "enrolment", first_factor),
                      continue_url=lambda: next_url or home_for(user), required=True)
 
 

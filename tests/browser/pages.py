@@ -1606,3 +1606,94 @@ POST_ONLY.update({
 })
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+# --- network admins helping a person who cannot log in -----------------------------------------
+
+PAGES.extend([
+    Entry("comptes", lambda w: "/reseau/comptes", who="admin"),
+    Entry("comptes, résultats", lambda w: "/reseau/comptes?q=exemple.fr", who="admin"),
+    Entry("comptes, recherche trop courte", lambda w: "/reseau/comptes?q=ab", who="admin",
+          status=400),
+    Entry("comptes, refusé à l'animation", lambda w: "/reseau/comptes", who="animateur",
+          status=403),
+])
+
+POST_ONLY.update({
+    "network.unlock_account": "unlocks the account, redirects to the accounts page",
+    "network.reset_second_factor": "resets the second factor, redirects to the accounts page",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
+
+
+# --- single sign-on (server/sso/) ---------------------------------------------------------------
+
+def _sso(world, tail: str = "") -> str:
+    """The main space's single sign-on page, with a configured provider (https: nothing is
+    called to show the pages) and one identity in each state (made once per world)."""
+    made_sso = _made(world, "sso")
+    if not made_sso:
+        from server.auth import two_factor
+        from server.extensions import db
+        from server.sso.models import SsoConfig, SsoIdentity
+
+        app, employer = world.app, world.employer
+        with app.app_context():
+            db.session.add(SsoConfig(tenant_id=employer.id,
+                                     issuer="https://connexion.rivebelle.example",
+                                     client_id="entrepairs",
+                                     client_secret=two_factor.encrypt("secret-du-registre"),
+                                     label="la Ville de Rivebelle", enabled=True))
+            for subject, status, user in (
+                    ("agent-1", "pending", None), ("agent-2", "refused", None),
+                    ("agent-3", "linked", world.people["membre"].id)):
+                db.session.add(SsoIdentity(
+                    tenant_id=employer.id, issuer="https://connexion.rivebelle.example",
+                    subject=subject, status=status, user_id=user,
+                    email=f"{subject}@rivebelle.example", name=f"Agent {subject[-1]}"))
+            db.session.commit()
+            db.session.remove()
+        made_sso["done"] = True
+    return f"/e/{world.employer.slug}/connexion-unique{tail}"
+
+
+def sso_settings_empty(page, world):
+    main = page.locator("main")
+    for label in ("Adresse du fournisseur d'identité (issuer)", "Identifiant client",
+                  "Nom affiché sur le bouton de connexion"):
+        main.get_by_label(label).fill("")
+    submit(page, "Enregistrer")
+    shows_errors(page, "Saisissez l'adresse du fournisseur d'identité.",
+                 "Saisissez l'identifiant client.",
+                 "Saisissez le nom affiché sur le bouton de connexion.")
+
+
+def sso_offered(page, world):
+    expect(page.locator("main")).to_contain_text("Se connecter avec le compte de la Ville de "
+                                                 "Rivebelle")
+
+
+PAGES.extend([
+    Entry("connexion unique, référent", lambda w: _sso(w), who="referent"),
+    Entry("connexion unique, erreurs du formulaire", lambda w: _sso(w), who="referent",
+          prepare=sso_settings_empty, status=400),
+    Entry("connexion unique, refusée à un membre", lambda w: _sso(w), who="membre",
+          status=403),
+    Entry("connexion unique, refusée à un pair-aidant", lambda w: _sso(w), who="pair-aidant",
+          status=403),
+    Entry("connexion avec le compte de l'employeur", lambda w: (_sso(w),
+          "/connexion/employeur")[1], prepare=sso_offered),
+    Entry("connexion par un employeur sans connexion unique",
+          lambda w: f"/connexion/employeur/{w.other_employer.slug}", status=404),
+    Entry("retour du fournisseur sans connexion commencée",
+          lambda w: "/connexion/employeur/retour?code=x&state=y", status=400),
+])
+
+POST_ONLY.update({
+    "sso.link": "links an identity to a member, redirects to the single sign-on page (or shows "
+                "it with the error)",
+    "sso.refuse": "refuses a pending identity, redirects to the single sign-on page",
+    "sso.unlink": "unlinks an identity, redirects to the single sign-on page",
+})
+
+assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
