@@ -499,15 +499,8 @@ def test_the_client_secret_never_appears_in_a_page(app, provider, space):
     pages.append(person.get(_with_query(callback, code="faux")))
     for response in pages:
         assert SECRET not in text(response)
-    db = app.extensions["sqlalchemy"]
-    with app.app_context():
-        from server.auth import two_factor
-
-        stored = db.session.execute(sa.text(
-            "SELECT c.client_secret FROM network.sso_config c JOIN network.tenant t "
-            "ON t.id = c.tenant_id WHERE t.slug = :s"), {"s": employer.slug}).scalar()
-        db.session.remove()
-        assert SECRET not in stored and two_factor.decrypt(stored) == SECRET
+    stored = _stored_secret(app, employer)
+    assert SECRET not in stored and _decrypted(app, stored) == SECRET
 
 
 def test_an_empty_secret_keeps_the_saved_one(app, provider, space):
@@ -519,15 +512,24 @@ def test_an_empty_secret_keeps_the_saved_one(app, provider, space):
     # and the label changed.
     assert "Se connecter avec le compte de la Mairie" in text(app.test_client().get(
         "/connexion/employeur"))
+    assert _decrypted(app, _stored_secret(app, employer)) == SECRET
+
+
+def _stored_secret(app, employer) -> str:
     db = app.extensions["sqlalchemy"]
     with app.app_context():
-        from server.auth import two_factor
-
         stored = db.session.execute(sa.text(
             "SELECT c.client_secret FROM network.sso_config c JOIN network.tenant t "
             "ON t.id = c.tenant_id WHERE t.slug = :s"), {"s": employer.slug}).scalar()
         db.session.remove()
-        assert two_factor.decrypt(stored) == SECRET
+    return stored
+
+
+def _decrypted(app, stored: str) -> str:
+    from server.auth import two_factor
+
+    with app.app_context():
+        return two_factor.decrypt(stored)
 
 
 def _config_rows(app, employer) -> int:

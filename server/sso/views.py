@@ -292,6 +292,20 @@ def _identity_label(identity: SsoIdentity) -> str:
     return identity.name or identity.email or "cette personne"
 
 
+def _decide(identity: SsoIdentity, status: str, user_id: int | None, action: str,
+            logged_user: int | None, message: str):
+    """Record the référent's decision on ``identity``, log it, say it, back to the page."""
+    identity.user_id = user_id
+    identity.status = status
+    identity.decided_at = _now()
+    identity.decided_by = current_user.id
+    db.session.commit()
+    log_auth_event(action, logged_user, tenant=current_tenant().id, identity=identity.id,
+                   by=current_user.id)
+    flash(message.format(who=_identity_label(identity)), "success")
+    return redirect(url_for("sso.settings"))
+
+
 @bp.route("/e/<tenant>/connexion-unique/identites/<int:identity_id>/associer", methods=["POST"])
 @employer_role("referent")
 def link(identity_id: int):
@@ -314,16 +328,9 @@ def link(identity_id: int):
     if error is not None:
         db.session.rollback()
         return _render(_saved_form(_config()), 400, link_errors={identity_id: error})
-    identity.user_id = user_id
-    identity.status = "linked"
-    identity.decided_at = _now()
-    identity.decided_by = current_user.id
-    db.session.commit()
-    log_auth_event("sso.identity_linked", user_id, tenant=current_tenant().id,
-                   identity=identity.id, by=current_user.id)
-    flash(f"L'identité de {_identity_label(identity)} est associée : cette personne peut "
-          "maintenant se connecter avec le compte de son employeur.", "success")
-    return redirect(url_for("sso.settings"))
+    return _decide(identity, "linked", user_id, "sso.identity_linked", user_id,
+                   "L'identité de {who} est associée : cette personne peut maintenant se "
+                   "connecter avec le compte de son employeur.")
 
 
 @bp.route("/e/<tenant>/connexion-unique/identites/<int:identity_id>/refuser", methods=["POST"])
@@ -332,14 +339,8 @@ def refuse(identity_id: int):
     identity = _identity(identity_id)
     if not DecisionForm().validate() or identity.status != "pending":
         abort(400)
-    identity.status = "refused"
-    identity.decided_at = _now()
-    identity.decided_by = current_user.id
-    db.session.commit()
-    log_auth_event("sso.identity_refused", None, tenant=current_tenant().id,
-                   identity=identity.id, by=current_user.id)
-    flash(f"La demande de {_identity_label(identity)} est refusée.", "success")
-    return redirect(url_for("sso.settings"))
+    return _decide(identity, "refused", None, "sso.identity_refused", None,
+                   "La demande de {who} est refusée.")
 
 
 @bp.route("/e/<tenant>/connexion-unique/identites/<int:identity_id>/dissocier", methods=["POST"])
@@ -348,14 +349,6 @@ def unlink(identity_id: int):
     identity = _identity(identity_id)
     if not DecisionForm().validate() or identity.status != "linked":
         abort(400)
-    user_id = identity.user_id
-    identity.user_id = None
-    identity.status = "pending"
-    identity.decided_at = _now()
-    identity.decided_by = current_user.id
-    db.session.commit()
-    log_auth_event("sso.identity_unlinked", user_id, tenant=current_tenant().id,
-                   identity=identity.id, by=current_user.id)
-    flash(f"L'identité de {_identity_label(identity)} est dissociée : elle ne permet plus de "
-          "se connecter et attend une nouvelle décision.", "success")
-    return redirect(url_for("sso.settings"))
+    return _decide(identity, "pending", None, "sso.identity_unlinked", identity.user_id,
+                   "L'identité de {who} est dissociée : elle ne permet plus de se connecter "
+                   "et attend une nouvelle décision.")
