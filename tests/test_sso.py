@@ -631,3 +631,37 @@ def test_the_server_never_fetches_an_address_of_its_own_network(app, monkeypatch
         with pytest.raises(sso_client.ProviderError) as refused:
             sso_client.discover(issuer)
     assert refused.value.reason == "private_address" and fetched == []
+
+
+def test_the_referent_checks_the_configuration_without_logging_in(app, provider, space):
+    employer, _, client = space
+    path = f"{settings_path(employer)}/verification"
+    response = client.post(path, data={"csrf_token": csrf_token(client, settings_path(employer))})
+    assert response.status_code == 302
+    page = text(client.get(response.headers["Location"]))
+    assert "Le fournisseur répond : découverte lue" in page and "clé" in page
+    assert "vraie connexion" in page  # the client id and secret are not proven by this
+
+    # An issuer that no longer answers: a French reason, the settings unchanged.
+    save_config(client, employer, issuer="http://127.0.0.1:9", secret="")
+    response = client.post(path, data={"csrf_token": csrf_token(client, settings_path(employer))})
+    page = text(client.get(response.headers["Location"]))
+    assert "La vérification a échoué : le document de découverte" in page
+    assert "http://127.0.0.1:9" in page
+
+
+def test_checking_needs_a_configuration_a_token_and_the_referent(app):
+    employer = create_employer(app)
+    referent = create_user(app, employer=employer, role="referent")
+    client = app.test_client()
+    login(client, referent)
+    path = f"{settings_path(employer)}/verification"
+    token = csrf_token(client, settings_path(employer))
+    assert client.post(path, data={"csrf_token": token}).status_code == 404  # nothing saved
+    save_config(client, employer, issuer="https://idp.example.fr")
+    assert client.post(path).status_code == 400  # no form token
+    member = create_user(app, employer=employer, role="membre")
+    other = app.test_client()
+    login(other, member)
+    response = other.post(path, data={"csrf_token": csrf_token(other, "/compte/securite")})
+    assert response.status_code == 403

@@ -161,7 +161,7 @@ def exchange_code(config: SsoConfig, redirect_uri: str, code: str, code_verifier
                              access_token=token.get("access_token"))
 
 
-def _key_set(provider: Provider) -> KeySet:
+def key_set(provider: Provider) -> KeySet:
     document = _get_json(provider.jwks_uri, "jwks")
     try:
         return KeySet.import_key_set(document)
@@ -173,7 +173,7 @@ def validate_id_token(id_token: str, provider: Provider, *, client_id: str, nonc
                       access_token: str | None = None, keys: KeySet | None = None) -> dict:
     """The claims of ``id_token`` once its signature (the provider's published keys) and its
     iss, aud, exp, iat, nonce, azp and at_hash are checked; ``ProviderError`` otherwise."""
-    keys = keys or _key_set(provider)
+    keys = keys or key_set(provider)
     try:
         decoded = jwt.decode(id_token, keys,
                              registry=JWSRegistry(algorithms=provider.algorithms))

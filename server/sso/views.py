@@ -277,6 +277,44 @@ def settings():
     return redirect(url_for("sso.settings"))
 
 
+#: What a failed check tells the référent, by ``ProviderError.reason``.
+CHECK_FAILURES = {
+    "dns": "le nom du fournisseur est introuvable. Vérifiez l'adresse de l'émetteur.",
+    "private_address": "l'adresse du fournisseur n'est pas une adresse publique d'internet.",
+    "discovery": "le document de découverte (/.well-known/openid-configuration) ne répond "
+                 "pas ou n'est pas lisible.",
+    "discovery_issuer": "le fournisseur annonce un autre émetteur que celui saisi : copiez "
+                        "exactement l'adresse qu'il annonce.",
+    "discovery_endpoints": "les adresses annoncées par le fournisseur ne sont pas toutes en "
+                           "https.",
+    "jwks": "ses clés de signature ne répondent pas ou ne sont pas lisibles.",
+}
+
+
+@bp.route("/e/<tenant>/connexion-unique/verification", methods=["POST"])
+@employer_role("referent")
+def check():
+    """Ask the provider what a log-in will ask it (discovery, signing keys) and say how it
+    went. The client id and secret can only be proven by a real log-in: the page says so."""
+    config = _config()
+    if config is None:
+        abort(404)
+    if not DecisionForm().validate():
+        abort(400)
+    try:
+        provider = client.discover(config.issuer)
+        keys = client.key_set(provider)
+    except client.ProviderError as exc:
+        flash("La vérification a échoué : " + CHECK_FAILURES.get(
+            exc.reason, "le fournisseur a répondu de façon inattendue."), "error")
+    else:
+        count = len(keys.keys)
+        flash(f"Le fournisseur répond : découverte lue, {count} clé{'s' if count > 1 else ''} "
+              "de signature. L'identifiant et le secret client ne se vérifient que par une "
+              "vraie connexion : essayez-la depuis la page de connexion.", "success")
+    return redirect(url_for("sso.settings"))
+
+
 def _identity(identity_id: int) -> SsoIdentity:
     identity = db.session.execute(
         sa.select(SsoIdentity).where(SsoIdentity.id == identity_id,

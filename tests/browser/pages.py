@@ -1694,6 +1694,8 @@ POST_ONLY.update({
                 "it with the error)",
     "sso.refuse": "refuses a pending identity, redirects to the single sign-on page",
     "sso.unlink": "unlinks an identity, redirects to the single sign-on page",
+    "sso.check": "asks the provider for its discovery and keys, redirects to the single "
+                 "sign-on page with the result",
 })
 
 assert len({entry.name for entry in PAGES}) == len(PAGES), "registry names must be unique"
