@@ -26,7 +26,7 @@ from marshmallow import Schema, ValidationError, missing
 from server.api import check_json_body  # noqa: F401
 from server.api.pagination import SelectPage  # noqa: F401
 from server.audit import record, record_access  # noqa: F401
-from server.clock import PARIS, today  # noqa: F401
+from server.clock import PARIS, day_of, today  # noqa: F401
 from server.auth.access import employer_role  # noqa: F401
 from server.employers.models import Profile  # noqa: F401
 from server.extensions import db  # noqa: F401

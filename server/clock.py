@@ -2,7 +2,7 @@
 
 "Today", a meeting's day or a journal's « du … au … » are always days in Paris, whatever the
 server's own time zone: at 00:30 in Paris a server on UTC is still on the day before, and
-``date.today()`` would give that day. Use ``today()`` here instead.
+``date.today()`` would give that day. Use ``today()`` and ``day_of()`` here instead.
 """
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def today(now: datetime | None = None) -> date:
-    """The current day in Paris (or the day in Paris of the aware instant ``now``)."""
-    return (now or datetime.now(PARIS)).astimezone(PARIS).date()
+def day_of(instant: datetime) -> date:
+    """The day in Paris of the aware ``instant``."""
+    return instant.astimezone(PARIS).date()
+
+
+def today() -> date:
+    return day_of(datetime.now(PARIS))

@@ -43,3 +43,11 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def login_limit() -> str:
+    """The rate limit of every step that takes a secret (password, code, provider's answer,
+    API token), per address: ``LOGIN_RATE_LIMIT``."""
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]

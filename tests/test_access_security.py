@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-import sqlalchemy as sa
 
 from server.auth import lockout, passwords, two_factor
 from server.auth.models import User
@@ -19,11 +18,13 @@ from tests.fixtures.app import csrf_token
 from tests.fixtures.factories import (
     PASSWORD,
     SECOND_STEP,
+    account,
     api_token,
     create_employer,
     create_user,
     login,
     second_factor_code,
+    set_account,
     unique,
 )
 from tests.fixtures.mail import run_jobs, text_of
@@ -39,21 +40,6 @@ def text(response) -> str:
 def post_login(client, email: str, password: str):
     return client.post("/connexion", data={"csrf_token": csrf_token(client), "email": email,
                                            "password": password})
-
-
-def account(app, person) -> User:
-    with app.app_context():
-        user = db.session.get(User, person.id)
-        db.session.expunge(user)
-        db.session.remove()
-        return user
-
-
-def set_account(app, person, **values) -> None:
-    with app.app_context():
-        db.session.execute(sa.update(User).where(User.id == person.id).values(**values))
-        db.session.commit()
-        db.session.remove()
 
 
 def signed_in(client, employer) -> bool:

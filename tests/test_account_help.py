@@ -11,10 +11,10 @@ import pyotp
 import sqlalchemy as sa
 
 from server.audit.models import NetworkAuditEvent
-from server.auth.models import User
 from server.extensions import db
 from tests.fixtures.app import csrf_token
-from tests.fixtures.factories import PASSWORD, create_employer, create_user, login, unique
+from tests.fixtures.factories import (PASSWORD, account, create_employer, create_user, login,
+                                      set_account, unique)
 from tests.fixtures.mail import run_jobs, text_of
 
 ACCOUNTS = "/reseau/comptes"
@@ -25,21 +25,9 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def account(app, person) -> User:
-    with app.app_context():
-        user = db.session.get(User, person.id)
-        db.session.expunge(user)
-        db.session.remove()
-        return user
-
-
 def lock(app, person, failures=5) -> None:
-    with app.app_context():
-        db.session.execute(sa.update(User).where(User.id == person.id).values(
-            failed_logins=failures,
-            locked_until=datetime.now(timezone.utc) + timedelta(minutes=30)))
-        db.session.commit()
-        db.session.remove()
+    set_account(app, person, failed_logins=failures,
+                locked_until=datetime.now(timezone.utc) + timedelta(minutes=30))
 
 
 def logged_actions(app, person) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import threading
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import oidc_provider_mock
@@ -17,7 +18,8 @@ from authlib.integrations.requests_client import OAuth2Session
 from werkzeug.serving import make_server
 
 from tests.fixtures.app import csrf_token
-from tests.fixtures.factories import create_employer, create_user, login, second_factor_code
+from tests.fixtures.factories import (create_employer, create_user, login, second_factor_code,
+                                      set_account)
 
 pytestmark = [
     # The provider under test (not our code) uses Authlib APIs that Authlib now deprecates.
@@ -234,12 +236,7 @@ def test_a_locked_account_is_refused_through_the_provider_too(app, provider, spa
     sso(app.test_client(), provider, employer, "verrou")
     [identity] = identities(app, employer)
     link(referent_client, employer, identity.id, member.id)
-    db = app.extensions["sqlalchemy"]
-    with app.app_context():
-        db.session.execute(sa.text("UPDATE network.account SET locked_until = now() + "
-                                   "interval '10 minutes' WHERE id = :i"), {"i": member.id})
-        db.session.commit()
-        db.session.remove()
+    set_account(app, member, locked_until=datetime.now(timezone.utc) + timedelta(minutes=10))
     person = app.test_client()
     response = sso(person, provider, employer, "verrou")
     assert response.status_code == 401

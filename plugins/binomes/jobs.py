@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from plugins.base import PARIS, db, notify_people, settings_of, today as clock_today
+from plugins.base import day_of, db, notify_people, settings_of, today as clock_today
 from plugins.binomes.models import Binome, Meeting, Reminder
 from plugins.binomes.signals import reminder_due
 
@@ -18,7 +18,7 @@ def _as_date(value) -> date | None:
     if value is None:
         return None
     # A stored instant counts on its day in Paris, as the meetings' own dates do.
-    return value.astimezone(PARIS).date() if isinstance(value, datetime) else value
+    return day_of(value) if isinstance(value, datetime) else value
 
 
 def remind_idle_binomes(today: date | None = None) -> list[int]:

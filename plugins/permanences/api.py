@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from plugins.base import raise_refusal, check_json_body, db, employer_role
+from plugins.base import raise_refusal, check_json_body, day_of, db, employer_role
 from plugins.permanences import jobs, service, views
 from plugins.permanences.models import MODES
 from plugins.permanences.service import Refused
@@ -270,7 +270,7 @@ class CancelSeries(MethodView):
         slots = _series(series_id)
         raw = data.get("from_date")
         if raw is None:
-            from_day = service.now().astimezone(service.PARIS).date()
+            from_day = day_of(service.now())
         else:
             from_day = service.parse_day(raw)
             if from_day is None:

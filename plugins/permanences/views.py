@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from plugins.base import db, employer_role
+from plugins.base import day_of, db, employer_role
 from plugins.permanences import jobs, service
 from plugins.permanences.models import MODES, Slot
 from plugins.permanences.service import Refused
@@ -176,7 +176,7 @@ def cancel_series(series_id: int):
         abort(403)
     source = request.form if request.method == "POST" else request.args
     raw = (source.get("a_partir_du") or "").strip()
-    today = service.now().astimezone(service.PARIS).date()
+    today = day_of(service.now())
     from_day = service.parse_day(raw) if raw else today
     errors: dict = {}
     status = 200

@@ -141,5 +141,5 @@ def _ends_after(item, start: date) -> bool:
     """An event begun before the period still running in it (a long slot across midnight)."""
     end = item.event.end
     if isinstance(end, datetime):
-        return end.astimezone(PARIS).date() >= start
+        return clock.day_of(end) >= start
     return end > start

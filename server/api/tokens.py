@@ -15,7 +15,7 @@ from server.api.schemas import IssuedTokenSchema, TokenRequestSchema, TokenSchem
 from server.auth import two_factor
 from server.auth.access import public, signed_in
 from server.auth.models import ApiToken, User
-from server.extensions import db, limiter
+from server.extensions import db, limiter, login_limit
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/auth/tokens",
                 description="Jetons d'accès à l'API")
@@ -36,7 +36,7 @@ class Tokens(MethodView):
     @public
     @blp.arguments(TokenRequestSchema)
     @blp.response(201, IssuedTokenSchema)
-    @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+    @limiter.limit(login_limit)
     def post(self, data):
         """Issue a token for an e-mail and password. The token is shown only in this answer."""
         user = User.authenticate(data["email"], data["password"])

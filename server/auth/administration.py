@@ -4,15 +4,9 @@ and by ``entrepairs users``; each change is logged and the person is e-mailed a 
 caller commits."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from server.auth import sessions, two_factor
 from server.auth.models import User
 from server.auth.notices import account_changed
-
-
-def is_locked(user: User) -> bool:
-    return user.locked_until is not None and user.locked_until > datetime.now(timezone.utc)
 
 
 def unlock(user: User) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from server.auth import lockout, sessions, two_factor
@@ -16,7 +16,7 @@ from server.auth.events import log_auth_event
 from server.auth.forms import EnrolForm, LoginForm, SecondFactorForm
 from server.auth.models import EMPLOYER_ROLES, Membership, User
 from server.auth.notices import account_changed
-from server.extensions import db, limiter
+from server.extensions import db, limiter, login_limit
 from server.templating import french_datetime
 from tenants.registry import Tenant
 
@@ -75,7 +75,7 @@ def index():
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")) or home_for(current_user))
@@ -163,7 +163,7 @@ EXPIRED = "Votre connexion a expiré ou n'a pas commencé : saisissez à nouveau
 
 @bp.route("/connexion/code", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def second_factor():
     user = pending_user()
     if user is None:
@@ -201,7 +201,7 @@ def second_factor():
 
 @bp.route("/connexion/double-authentification", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def enrol():
     """Required and not yet set up: set it up now, before anything else."""
     user = pending_user()

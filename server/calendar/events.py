@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 from icalendar import Calendar, Event
 
-from server.clock import PARIS
+from server.clock import PARIS, day_of
 from server.programme.choices import enabled_names, installed_models
 
 PRODID = "-//Entrepairs//Agenda//FR"
@@ -28,7 +28,7 @@ class Item:
     @property
     def day(self) -> date:
         start = self.event.start
-        return start.astimezone(PARIS).date() if isinstance(start, datetime) else start
+        return day_of(start) if isinstance(start, datetime) else start
 
     @property
     def sort_key(self):

@@ -13,7 +13,7 @@ from server.auth.access import employer_role, public
 from server.auth.models import EMPLOYER_ROLES, User, normalise_email
 from server.auth.passwords import password_problem
 from server.auth.views import begin_login
-from server.extensions import db, limiter
+from server.extensions import db, limiter, login_limit
 from server.invitations import csv_import, service
 from server.invitations.blueprint import bp
 from server.invitations.forms import (
@@ -241,7 +241,7 @@ def _form_class(mode: str, helped: bool):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def accept(token: str):
     link = service.resolve(token)
     if link.state != "ok":

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from server.auth import administration
+from server.auth import administration, lockout
 from server.auth.access import network_role
 from server.auth.models import User
 from server.extensions import db
@@ -17,10 +17,6 @@ from server.network.forms import AccountActionForm
 #: The most accounts one search lists.
 SHOWN = 50
 QUERY_LENGTH = (3, 254)
-
-
-def _escaped(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @bp.route("/comptes")
@@ -33,13 +29,14 @@ def accounts():
             error = (f"Saisissez de {QUERY_LENGTH[0]} à {QUERY_LENGTH[1]} caractères : une partie "
                      "du nom ou de l'adresse électronique.")
         else:
-            pattern = f"%{_escaped(query)}%"
+            # autoescape: a « % » or « _ » typed is looked for as such, not as a wildcard.
             found = db.session.execute(
-                sa.select(User).where(sa.or_(User.email.ilike(pattern, escape="\\"),
-                                             User.display_name.ilike(pattern, escape="\\")))
+                sa.select(User).where(sa.or_(User.email.icontains(query, autoescape=True),
+                                             User.display_name.icontains(query,
+                                                                         autoescape=True)))
                 .order_by(User.display_name, User.id).limit(SHOWN + 1)).scalars().all()
     return render_template("network/accounts.html", query=query, error=error,
-                           found=found, shown=SHOWN, is_locked=administration.is_locked,
+                           found=found, shown=SHOWN, is_locked=lockout.is_locked,
                            action_form=AccountActionForm()), 400 if error else 200
 
 
@@ -61,7 +58,7 @@ def _back(user: User):
 @network_role("admin")
 def unlock_account(user_id: int):
     user = _account_for_action(user_id)
-    if not administration.is_locked(user) and not user.failed_logins:
+    if not lockout.is_locked(user) and not user.failed_logins:
         flash(f"Le compte de {user.display_name} n'est pas verrouillé.", "success")
         return _back(user)
     administration.unlock(user)

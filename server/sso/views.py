@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask import current_app
 from flask_login import current_user
 
 from server.audit import record_network_change
@@ -17,7 +16,7 @@ from server.auth.access import employer_role, public
 from server.auth.events import log_auth_event
 from server.auth.models import EMPLOYER_ROLES, Membership, User
 from server.auth.views import PENDING, _safe_next, begin_login, home_for, locked_message
-from server.extensions import db, limiter
+from server.extensions import db, limiter, login_limit
 from server.sso import client
 from server.sso.forms import DecisionForm, LinkForm, SsoConfigForm
 from server.sso.models import SsoConfig, SsoIdentity
@@ -34,10 +33,6 @@ PENDING_SECONDS = 10 * 60
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 # --- logging in through the employer's provider ------------------------------------------------
@@ -77,7 +72,7 @@ def choose():
 
 @bp.route("/connexion/employeur/<slug>")
 @public
-@limiter.limit(_login_limit)
+@limiter.limit(login_limit)
 def start(slug: str):
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -102,7 +97,7 @@ def start(slug: str):
 
 @bp.route("/connexion/employeur/retour")
 @public
-@limiter.limit(_login_limit)
+@limiter.limit(login_limit)
 def callback():
     pending = session.pop(SESSION_KEY, None)
     if (not isinstance(pending, dict)
@@ -229,9 +224,10 @@ def _identities() -> dict[str, list]:
     return grouped
 
 
-def _render(form: SsoConfigForm, status: int = 200, link_errors: dict | None = None):
+def _render(form: SsoConfigForm, config: SsoConfig | None, status: int = 200,
+            link_errors: dict | None = None):
     return render_template(
-        "sso/settings.html", form=form, config=_config(), identities=_identities(),
+        "sso/settings.html", form=form, config=config, identities=_identities(),
         members=_members(), link_errors=link_errors or {},
         errors=bool(link_errors), callback_url=url_for("sso.callback", _external=True),
     ), status
@@ -249,10 +245,10 @@ def _saved_form(config: SsoConfig | None) -> SsoConfigForm:
 def settings():
     config = _config()
     if request.method == "GET":
-        return _render(_saved_form(config))
+        return _render(_saved_form(config), config)
     form = SsoConfigForm(has_secret=config is not None)
     if not form.validate():
-        return _render(form, 400)
+        return _render(form, config, 400)
     created = config is None
     if created:
         config = SsoConfig(tenant_id=current_tenant().id)
@@ -365,7 +361,8 @@ def link(identity_id: int):
         error = "Cette identité est déjà associée : dissociez-la d'abord."
     if error is not None:
         db.session.rollback()
-        return _render(_saved_form(_config()), 400, link_errors={identity_id: error})
+        config = _config()
+        return _render(_saved_form(config), config, 400, link_errors={identity_id: error})
     return _decide(identity, "linked", user_id, "sso.identity_linked", user_id,
                    "L'identité de {who} est associée : cette personne peut maintenant se "
                    "connecter avec le compte de son employeur.")
